@@ -1,0 +1,1 @@
+"""Build benchmark: adviesblog against plain Pelican on one generated corpus."""

@@ -1,0 +1,259 @@
+"""Content checks: every error names the file, the field and what was expected.
+
+Pelican's own messages for bad metadata are terse ("Could not process x.md") or
+only warnings (a broken ``{filename}`` link). This plugin reports them as errors,
+so ``pelican --fatal errors`` (``make publish``) stops, while ``make serve`` keeps
+running and shows the message.
+
+* ``CheckedMarkdownReader`` replaces the Markdown reader: unparseable dates, a
+  missing title or date, unknown fields and bad values of our own fields.
+  The file is skipped, with one clear error, instead of half-built.
+* Duplicate slugs, reported before Pelican files the articles, keeping the first.
+* After all generators ran: ``{filename}`` links to missing or draft content, and
+  images that do not exist.
+"""
+
+import difflib
+import logging
+import os
+import posixpath
+import re
+from collections import defaultdict
+
+from plugin_settings import apply_defaults
+
+from pelican import signals
+from pelican.readers import MarkdownReader
+
+logger = logging.getLogger(__name__)
+
+PELICAN_FIELDS = {
+    "title", "date", "modified", "slug", "summary", "status", "category", "tags",
+    "author", "authors", "lang", "translation", "save_as", "url", "template",
+}
+ADVIESBLOG_FIELDS = {
+    "series", "series_index", "next", "image", "image_alt", "comments",
+}
+DEFAULTS = {
+    # Extra metadata fields that a site's own plugins understand.
+    "CONTENT_CHECKS_EXTRA_FIELDS": [],
+}
+
+COMMENT_MODES = ("open", "closed", "hidden")
+DATE_EXAMPLE = "'2024-03-18' or '2024-03-18 09:30'"
+_LINK = re.compile(r"""(?P<attr>href|src)\s*=\s*(?P<quote>["'])(?P<url>.*?)(?P=quote)""")
+_PLACEHOLDER = re.compile(r"^(?:\{(?P<brace>\w+)\}|\|(?P<pipe>\w+)\|)(?P<path>.*)$")
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:|^//|^#")
+
+
+def set_defaults(pelican):
+    apply_defaults(pelican.settings, "CONTENT_CHECKS_", DEFAULTS)
+
+
+def shown_path(path: str) -> str:
+    """A path as the author typed it in the shell: relative to the working folder."""
+    return os.path.relpath(path)
+
+
+def _under(relative_path: str, folders) -> bool:
+    return any(
+        folder in ("", ".") or relative_path.startswith(folder.rstrip("/") + "/")
+        for folder in folders
+    )
+
+
+def is_article_path(settings, source_path: str) -> bool:
+    relative = os.path.relpath(source_path, settings["PATH"]).replace(os.sep, "/")
+    return _under(relative, settings["ARTICLE_PATHS"]) and not _under(
+        relative, settings["PAGE_PATHS"]
+    )
+
+
+def static_file_exists(settings, source_path: str, target: str) -> bool:
+    """Resolve ``target`` as Pelican does: ``/x`` from PATH, ``x`` from the file."""
+    target = target.split("#", 1)[0].split("?", 1)[0]
+    if target.startswith("/"):
+        candidate = os.path.join(settings["PATH"], target.lstrip("/"))
+    else:
+        candidate = os.path.join(os.path.dirname(source_path), target)
+    return os.path.isfile(candidate)
+
+
+class CheckedMarkdownReader(MarkdownReader):
+    """Pelican's Markdown reader, with errors that name the file and the field."""
+
+    def read(self, source_path):
+        self._problems = []
+        content, metadata = super().read(source_path)
+        self._check_fields(source_path, metadata)
+        if self._problems:
+            for problem in self._problems:
+                logger.error("%s: %s", shown_path(source_path), problem)
+            # Skip the file rather than publish it half-built; the error above
+            # is what the author needs to see.
+            metadata["status"] = "skip"
+        return content, metadata
+
+    def process_metadata(self, name, value):
+        try:
+            return super().process_metadata(name, value)
+        except ValueError as error:
+            expected = f"; expected {DATE_EXAMPLE}" if name in ("date", "modified") else ""
+            self._problems.append(f"field {name.capitalize()!r}: {error}{expected}")
+            return value
+
+    def _check_fields(self, source_path, metadata):
+        known = PELICAN_FIELDS | ADVIESBLOG_FIELDS | {
+            field.lower()
+            for field in self.settings.get("CONTENT_CHECKS_EXTRA_FIELDS", DEFAULTS["CONTENT_CHECKS_EXTRA_FIELDS"])
+        }
+        for name in sorted(set(metadata) - known):
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"; did you mean {close[0].capitalize()!r}?" if close else ""
+            self._problems.append(f"unknown field {name.capitalize()!r}{hint}")
+        if not metadata.get("title"):
+            self._problems.append(
+                "field 'Title' is missing; expected a first line like 'Title: Je collega als klant'"
+            )
+        if is_article_path(self.settings, source_path) and "date" not in metadata:
+            self._problems.append(f"field 'Date' is missing; expected {DATE_EXAMPLE}")
+        comments = metadata.get("comments")
+        if comments is not None and comments not in COMMENT_MODES:
+            self._problems.append(
+                f"field 'Comments' is {comments!r}; expected one of {', '.join(COMMENT_MODES)}"
+            )
+        index = metadata.get("series_index")
+        if index is not None and not (str(index).isdigit() and int(index) >= 1):
+            self._problems.append(
+                f"field 'Series_index' is {index!r}; expected a whole number from 1, e.g. 'Series_index: 2'"
+            )
+        image = metadata.get("image")
+        if image:
+            # Image is a path under content/, whatever folder the article is in.
+            target = "/" + _PLACEHOLDER.sub(r"\g<path>", image).lstrip("/")
+            if not static_file_exists(self.settings, source_path, target):
+                self._problems.append(f"field 'Image': {image!r} does not exist")
+
+
+def use_checked_reader(readers):
+    for extension in MarkdownReader.file_extensions:
+        readers.reader_classes[extension] = CheckedMarkdownReader
+
+
+def _all_content(article_generator, page_generator):
+    published = list(article_generator.articles) + list(article_generator.hidden_articles)
+    published += list(article_generator.translations)
+    pages = list(page_generator.pages) + list(page_generator.hidden_pages)
+    drafts = list(article_generator.drafts) + list(page_generator.draft_pages)
+    return published, pages, drafts
+
+
+def find_duplicate_slugs(contents) -> list[list]:
+    """Groups of content that share a slug and language, each sorted by path."""
+    by_slug = defaultdict(list)
+    for content in contents:
+        by_slug[(content.slug, getattr(content, "lang", None))].append(content)
+    return [
+        sorted(same, key=lambda c: c.source_path)
+        for _key, same in sorted(by_slug.items())
+        if len(same) > 1
+    ]
+
+
+def drop_duplicate_slugs(content_lists, kind: str) -> None:
+    """Report every slug clash and keep only the first file of each.
+
+    Pelican would otherwise stop with FileOverwriteFailedError when it writes
+    the second page, which would end ``make serve``.
+    """
+    for group in find_duplicate_slugs(c for contents in content_lists for c in contents):
+        paths = [shown_path(c.source_path) for c in group]
+        logger.error(
+            "%s: field 'Slug' is %r, which %s %s uses too; give each %s its own Slug",
+            paths[0], group[0].slug, kind, ", ".join(paths[1:]), kind,
+        )
+        for duplicate in group[1:]:
+            for contents in content_lists:
+                if duplicate in contents:
+                    contents.remove(duplicate)
+
+
+def check_article_slugs(article_generator):
+    drop_duplicate_slugs(
+        [article_generator.articles, article_generator.hidden_articles, article_generator.drafts],
+        "article",
+    )
+
+
+def check_page_slugs(page_generator):
+    drop_duplicate_slugs(
+        [page_generator.pages, page_generator.hidden_pages, page_generator.draft_pages], "page"
+    )
+
+
+def check_links(content, generated_content, settings) -> list[str]:
+    """Problems with ``{filename}``/``{static}`` links and images in one file."""
+    problems = []
+    source = content.source_path
+    where = shown_path(source)
+    for match in _LINK.finditer(content._content or ""):
+        url = match.group("url")
+        placeholder = _PLACEHOLDER.match(url)
+        if placeholder:
+            kind = placeholder.group("brace") or placeholder.group("pipe")
+            target = placeholder.group("path")
+            if kind == "filename":
+                problems.extend(_check_internal_link(content, target, generated_content))
+            elif kind in ("static", "attach") and not static_file_exists(settings, source, target):
+                problems.append(f"{where}: {{{kind}}}{target} does not exist under content/")
+        elif match.group("attr") == "src" and not _SCHEME.match(url) and not url.startswith("data:"):
+            if not static_file_exists(settings, source, url):
+                problems.append(
+                    f"{where}: image {url!r} does not exist; write it as "
+                    "![beschrijving]({static}/images/naam.jpg)"
+                )
+    return problems
+
+
+def _check_internal_link(content, target, generated_content) -> list[str]:
+    where = shown_path(content.source_path)
+    relative_source = content.relative_source_path
+    path = target.split("#", 1)[0].split("?", 1)[0]
+    if path.startswith("/"):
+        key = path.lstrip("/")
+    else:
+        key = posixpath.normpath(posixpath.join(posixpath.dirname(relative_source), path))
+    linked = generated_content.get(key)
+    if linked is None:
+        return [f"{where}: link {{filename}}{target} points to no article or page ({key})"]
+    if getattr(linked, "status", "published") == "draft" and content.status != "draft":
+        return [f"{where}: link {{filename}}{target} points to a draft, which is not published"]
+    return []
+
+
+def check_site(generators):
+    """Cross-file checks, once every generator has read its content."""
+    by_name = {type(generator).__name__: generator for generator in generators}
+    article_generator = by_name.get("ArticlesGenerator")
+    page_generator = by_name.get("PagesGenerator")
+    if article_generator is None or page_generator is None:
+        return
+    published, pages, drafts = _all_content(article_generator, page_generator)
+    settings = article_generator.settings
+    generated = article_generator.context["generated_content"]
+    problems = []
+    for content in published + pages:
+        problems.extend(check_links(content, generated, settings))
+    for problem in problems:
+        logger.error("%s", problem)
+    for content in drafts:
+        for problem in check_links(content, generated, settings):
+            logger.warning("%s (draft)", problem)
+
+
+def register():
+    signals.initialized.connect(set_defaults)
+    signals.readers_init.connect(use_checked_reader)
+    signals.article_generator_pretaxonomy.connect(check_article_slugs)
+    signals.page_generator_finalized.connect(check_page_slugs)
+    signals.all_generators_finalized.connect(check_site)

@@ -1,0 +1,137 @@
+"""Dutch site basics for adviesblog.
+
+* Installs the theme's gettext catalogue (``theme/translations/<lang>/LC_MESSAGES/
+  messages.po``) into Jinja. The catalogue is compiled in memory at every build, so
+  there is no ``.mo`` file to forget to rebuild and none to track in git.
+* Adds Jinja filters that format dates with Babel. The machines that build the site
+  have no OS ``nl_NL`` locale, and Babel ships the CLDR data itself.
+* Sets ``word_count`` and ``reading_minutes`` on every article.
+"""
+
+import datetime
+import functools
+import io
+import logging
+import math
+import os
+import re
+from html import unescape
+
+from babel.dates import format_date
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+from plugin_settings import apply_defaults
+
+from pelican import signals
+from pelican.contents import Article
+
+logger = logging.getLogger(__name__)
+
+DEFAULTS = {
+    # Babel locale for dates and the catalogue folder under theme/translations.
+    "SITE_NL_LOCALE": "nl",
+    # Silent reading speed of Dutch prose; 200 words a minute is the usual figure.
+    "SITE_NL_WORDS_PER_MINUTE": 200,
+}
+
+_TRANSLATIONS_KEY = "_site_nl_translations"
+_TAG = re.compile(r"<[^>]*>")
+_WORD = re.compile(r"\w+")
+
+
+def set_defaults(pelican):
+    apply_defaults(pelican.settings, "SITE_NL_", DEFAULTS)
+
+
+def catalogue_path(theme_path: str, locale: str) -> str:
+    return os.path.join(
+        theme_path, "translations", locale, "LC_MESSAGES", "messages.po"
+    )
+
+
+def load_translations(po_path: str, locale: str) -> NullTranslations:
+    """Compile a ``.po`` file in memory; fall back to the English msgids."""
+    if not os.path.exists(po_path):
+        logger.error(
+            "site_nl: no catalogue for locale %r at %s; the site will show English",
+            locale,
+            po_path,
+        )
+        return NullTranslations()
+    with open(po_path, "rb") as po_file:
+        catalog = read_po(po_file, locale=locale)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return Translations(compiled)
+
+
+def word_count(html: str) -> int:
+    """Words in ``html``, markup left out."""
+    return len(_WORD.findall(unescape(_TAG.sub(" ", html or ""))))
+
+
+def reading_minutes(words: int, words_per_minute: int) -> int:
+    """Whole minutes needed to read ``words``; never less than one."""
+    return max(1, math.ceil(words / words_per_minute))
+
+
+def _as_date(value):
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    return value
+
+
+def make_date_filters(locale: str) -> dict:
+    """Jinja filters: ``datum`` (29 juni 2017), ``maand`` (juni) and ``iso``."""
+
+    # Each article's date appears on about six pages (lists, archives, the article);
+    # the cache lives in this closure, which is made anew for every build.
+    @functools.lru_cache(maxsize=None)
+    def long_date(day: datetime.date) -> str:
+        return format_date(day, "long", locale=locale)
+
+    def datum(value):
+        return long_date(_as_date(value))
+
+    def maand(month_number):
+        return format_date(datetime.date(2000, int(month_number), 1), "LLLL", locale=locale)
+
+    def iso(value):
+        return value.isoformat()
+
+    return {"datum": datum, "maand": maand, "iso": iso}
+
+
+def install_i18n(generator):
+    """Give every generator's Jinja environment the catalogue and the date filters."""
+    env = getattr(generator, "env", None)
+    if env is None:
+        return
+    locale = generator.settings["SITE_NL_LOCALE"]
+    # The context is shared by all generators of one build and is new for the
+    # next build, so the catalogue is compiled once a build and never goes stale.
+    translations = generator.context.get(_TRANSLATIONS_KEY)
+    if translations is None:
+        po_path = catalogue_path(generator.settings["THEME"], locale)
+        translations = load_translations(po_path, locale)
+        generator.context[_TRANSLATIONS_KEY] = translations
+    env.add_extension("jinja2.ext.i18n")
+    env.install_gettext_translations(translations, newstyle=True)
+    env.filters.update(make_date_filters(locale))
+
+
+def add_reading_time(content):
+    if not isinstance(content, Article):
+        return
+    content.word_count = word_count(content._content)
+    content.reading_minutes = reading_minutes(
+        content.word_count, content.settings["SITE_NL_WORDS_PER_MINUTE"]
+    )
+
+
+def register():
+    signals.initialized.connect(set_defaults)
+    signals.generator_init.connect(install_i18n)
+    signals.content_object_init.connect(add_reading_time)

@@ -1,0 +1,80 @@
+"""Unit tests of the Dutch basics: dates, reading time, catalogue, new drafts."""
+
+import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from pelican.settings import read_settings
+
+from content_checks.content_checks import CheckedMarkdownReader
+from site_nl.drafts import dutch_slug, new_article
+from site_nl.site_nl import (
+    catalogue_path,
+    load_translations,
+    make_date_filters,
+    reading_minutes,
+    word_count,
+)
+from tests.support import ROOT
+
+
+def test_dates_are_dutch_without_an_os_locale():
+    filters = make_date_filters("nl")
+    assert filters["datum"](datetime.date(2017, 6, 29)) == "29 juni 2017"
+    assert filters["datum"](datetime.datetime(2024, 3, 1, 23, 30)) == "1 maart 2024"
+    assert [filters["maand"](m) for m in (1, 5, 12)] == ["januari", "mei", "december"]
+
+
+def test_reading_time_counts_words_not_markup_or_entities():
+    html = '<p class="x">Een &ldquo;twee&rdquo; <a href="https://voorbeeld.nl/pad">drie</a></p>'
+    assert word_count(html) == 3
+    assert reading_minutes(0, 200) == 1
+    assert reading_minutes(200, 200) == 1
+    assert reading_minutes(201, 200) == 2
+
+
+def test_dutch_catalogue_compiles_in_memory():
+    translations = load_translations(catalogue_path(str(ROOT / "theme"), "nl"), "nl")
+    assert translations.gettext("About the author") == "Over de auteur"
+    assert translations.ngettext("%(count)s minute read", "%(count)s minutes read", 4) % {
+        "count": 4
+    } == "4 minuten leestijd"
+
+
+def test_missing_catalogue_falls_back_to_english(tmp_path, caplog):
+    translations = load_translations(str(tmp_path / "nope.po"), "nl")
+    assert translations.gettext("About the author") == "About the author"
+    assert "no catalogue" in caplog.text
+
+
+def test_slug_drops_dutch_accents():
+    assert dutch_slug("Één team, één taal: ideeën") == "een-team-een-taal-ideeen"
+
+
+def test_new_article_is_a_draft_that_the_checked_reader_accepts(tmp_path):
+    moment = datetime.datetime(2026, 3, 9, 10, 15, tzinfo=ZoneInfo("Europe/Amsterdam"))
+    path = new_article("Café-overleg: wat werkt?", tmp_path / "articles",
+                       author="anna-jansen", category="Samenwerken", now=moment)
+    assert path == tmp_path / "articles" / "2026" / "cafe-overleg-wat-werkt.md"
+    settings = read_settings(str(ROOT / "pelicanconf.py"), override={"PATH": str(tmp_path)})
+    _html, metadata = CheckedMarkdownReader(settings).read(str(path))
+    assert metadata["status"] == "draft"
+    assert metadata["title"] == "Café-overleg: wat werkt?"
+    assert metadata["date"].strftime("%Y-%m-%d %H:%M") == "2026-03-09 10:15"
+    assert str(metadata["author"]) == "anna-jansen"
+    assert list((tmp_path / "articles" / "2026").iterdir()) == [path]
+
+
+def test_new_article_never_overwrites(tmp_path):
+    first = new_article("Zelfde titel", tmp_path)
+    first.write_text("Eigen tekst van de auteur", encoding="utf-8")
+    moment = datetime.datetime.now(ZoneInfo("Europe/Amsterdam"))
+    with pytest.raises(FileExistsError, match="already exists"):
+        new_article("Zelfde titel", tmp_path, now=moment)
+    assert first.read_text(encoding="utf-8") == "Eigen tekst van de auteur"
+    assert len(list(first.parent.iterdir())) == 1
+
+
+def test_title_without_letters_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="no usable slug"):
+        new_article("?!", tmp_path)

@@ -1,0 +1,109 @@
+"""Invoke tasks: the entry point for building, serving, testing and writing.
+
+The Makefile only bootstraps the virtualenv and calls these tasks; every task
+calls into Pelican or a plugin package and holds no logic of its own.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+from invoke import task
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT / "plugins"))
+
+CONFIG = {
+    "settings_base": "pelicanconf.py",
+    "settings_publish": "publishconf.py",
+    "content": ROOT / "content",
+    "output": "output",
+    "host": "127.0.0.1",
+    "port": 8000,
+    "translations": ROOT / "theme" / "translations",
+    "templates": ROOT / "theme" / "templates",
+}
+
+
+def run_pelican(*arguments):
+    from pelican import main as pelican_main
+
+    pelican_main([*arguments, "-o", CONFIG["output"]])
+
+
+@task
+def clean(c):
+    """Remove the generated output folder."""
+    c.run(f"rm -rf {CONFIG['output']}")
+
+
+@task
+def build(c):
+    """Build the site with the development settings."""
+    run_pelican("-s", CONFIG["settings_base"])
+
+
+@task(help={"host": "address to listen on", "port": "port to listen on"})
+def serve(c, host=CONFIG["host"], port=CONFIG["port"]):
+    """Build, serve at http://127.0.0.1:8000 and rebuild on every change."""
+    print(f"Serving the site at http://{host}:{port}/ (Ctrl-C stops)", flush=True)
+    run_pelican("-s", CONFIG["settings_base"], "--autoreload", "--listen",
+                "--bind", host, "--port", str(port))
+
+
+@task(pre=[clean])
+def publish(c):
+    """Build for production; any content error stops the build."""
+    run_pelican("-s", CONFIG["settings_publish"], "--fatal", "errors")
+
+
+@task(positional=["title"], help={"title": "the article's title", "author": "author slug, e.g. marloes-verhagen",
+            "category": "the category"})
+def new(c, title, author="", category="Algemeen"):
+    """Create a draft article with the metadata template and a Dutch-safe slug."""
+    from site_nl.drafts import new_article
+
+    path = new_article(title, CONFIG["content"] / "articles", author, category)
+    print(f"Draft created: {path.relative_to(ROOT)}")
+
+
+@task(help={"output": "built site to check", "siteurl": "absolute site URL, if any"})
+def check_links(c, output=CONFIG["output"], siteurl=""):
+    """Check that every internal link, image and anchor in the output resolves."""
+    from content_checks.linkcheck import check_output
+
+    broken = check_output(output, siteurl)
+    for link in broken:
+        print(link)
+    print(f"{len(broken)} broken links")
+    if broken:
+        raise SystemExit(1)
+
+
+@task(help={"options": "extra pytest options, e.g. '-k feeds -x'"})
+def tests(c, options=""):
+    """Run the whole test suite."""
+    c.run(f"{sys.executable} -m pytest {options}", pty=False)
+
+
+@task
+def i18n_extract(c):
+    """Collect the theme's UI strings into messages.pot."""
+    c.run(f"{sys.executable} -m babel.messages.frontend extract "
+          f"-F {CONFIG['translations'] / 'babel.cfg'} --no-location --omit-header "
+          f"--sort-output -k _ -o {CONFIG['translations'] / 'messages.pot'} {CONFIG['templates']}")
+
+
+@task(pre=[i18n_extract])
+def i18n_update(c):
+    """Merge new strings from messages.pot into the Dutch catalogue."""
+    c.run(f"{sys.executable} -m babel.messages.frontend update --no-location "
+          f"-i {CONFIG['translations'] / 'messages.pot'} -d {CONFIG['translations']} -l nl")
+
+
+@task(help={"articles": "number of generated articles", "repeats": "builds per variant",
+            "against": "'ours' (our settings, default theme, no plugins) or 'defaults'"})
+def bench(c, articles=1000, repeats=3, against="ours"):
+    """Time a full build against plain Pelican on a generated corpus."""
+    c.run(f"{sys.executable} -m bench.run --articles {articles} --repeats {repeats} "
+          f"--against {against}", pty=False)

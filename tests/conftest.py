@@ -1,0 +1,20 @@
+"""Session fixtures: the sample site built once with dev and once with publish settings."""
+
+import pytest
+
+from tests.support import PUBLISH_SITEURL, build_site
+
+
+@pytest.fixture(scope="session")
+def dev_site(tmp_path_factory):
+    return build_site("pelicanconf.py", tmp_path_factory.mktemp("dev") / "output")
+
+
+@pytest.fixture(scope="session")
+def published_site(tmp_path_factory):
+    return build_site(
+        "publishconf.py",
+        tmp_path_factory.mktemp("publish") / "output",
+        SITEURL=PUBLISH_SITEURL,
+        FEED_DOMAIN=PUBLISH_SITEURL,
+    )

@@ -1,0 +1,95 @@
+"""Helpers shared by the test suite: real builds into temp folders, log capture."""
+
+import logging
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bs4 import BeautifulSoup
+
+from pelican import Pelican
+from pelican.settings import read_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+PUBLISH_SITEURL = "https://www.ruimte-en-richting.example"
+
+
+@dataclass
+class BuiltSite:
+    output: Path
+    settings: dict
+    records: list[logging.LogRecord] = field(default_factory=list)
+
+    def messages(self, level=logging.WARNING) -> list[str]:
+        return [r.getMessage() for r in self.records if r.levelno >= level]
+
+    def html_pages(self) -> list[Path]:
+        return sorted(self.output.rglob("*.html"))
+
+    def soup(self, relative: str) -> BeautifulSoup:
+        path = self.output / relative
+        if path.is_dir() or relative.endswith("/"):
+            path = path / "index.html"
+        return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+class _Collector(logging.Handler):
+    def __init__(self):
+        super().__init__(level=logging.WARNING)
+        self.records = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+
+def build_site(settings_file: str, output: Path, **overrides) -> BuiltSite:
+    """Build with one of the project's settings files, in this process."""
+    settings = read_settings(
+        str(ROOT / settings_file),
+        override={"OUTPUT_PATH": str(output), "CACHE_CONTENT": False, **overrides},
+    )
+    collector = _Collector()
+    root_logger = logging.getLogger()
+    root_logger.addHandler(collector)
+    try:
+        Pelican(settings).run()
+    finally:
+        root_logger.removeHandler(collector)
+    return BuiltSite(output=output, settings=settings, records=collector.records)
+
+
+def copy_content(target: Path) -> Path:
+    """A private copy of the sample content, for tests that edit it."""
+    shutil.copytree(ROOT / "content", target)
+    return target
+
+
+def write_file(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def read_source(path: Path) -> dict:
+    """Metadata and body of a content file, parsed independently of Pelican."""
+    text = path.read_text(encoding="utf-8")
+    head, _, body = text.partition("\n\n")
+    metadata = {}
+    for line in head.splitlines():
+        key, _, value = line.partition(":")
+        metadata.setdefault(key.strip().lower(), value.strip())
+    metadata["body"] = body
+    metadata["path"] = path
+    return metadata
+
+
+def sample_articles(status: str | None = "published") -> list[dict]:
+    articles = [read_source(p) for p in sorted((ROOT / "content" / "articles").rglob("*.md"))]
+    if status is None:
+        return articles
+    return [a for a in articles if a.get("status", "published") == status]

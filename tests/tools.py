@@ -1,0 +1,33 @@
+"""Locating the external tools some tests need; fail in CI, skip elsewhere."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.support import ROOT, in_ci
+
+VNU_JAR = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+
+
+def require_tool(found, what: str, how_to_install: str):
+    """Return ``found``; without it, fail in CI and skip on a user's machine."""
+    if found:
+        return found
+    message = f"{what} is not available; install it with: {how_to_install}"
+    if in_ci():
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def java_and_vnu() -> tuple[str, Path]:
+    java = require_tool(shutil.which("java"), "Java", "sudo apt-get install default-jre-headless")
+    jar = require_tool(VNU_JAR if VNU_JAR.is_file() else None, "vnu.jar",
+                       "npm ci (in the project folder; needs Node.js and npm)")
+    return java, jar
+
+
+def chromium() -> str:
+    found = next((shutil.which(n) for n in ("chromium", "chromium-browser") if shutil.which(n)),
+                 None)
+    return require_tool(found, "Chromium", "sudo apt-get install chromium")
