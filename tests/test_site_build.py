@@ -254,3 +254,18 @@ def test_menu_follows_the_configured_order_and_footer_links_privacy(dev_site):
     assert menu == ["Over ons", "Contact", "Auteurs", "Archief"]
     assert soup.select_one("header nav a[aria-current=page]").get_text() == "Over ons"
     assert "Privacyverklaring" in [a.get_text() for a in soup.select("footer a")]
+
+
+def test_paginated_list_pages_are_their_own_canonical(published_site):
+    second = published_site.soup("pagina/2/")
+    assert second.find("link", rel="canonical")["href"] == f"{PUBLISH_SITEURL}/pagina/2/"
+    category = published_site.soup("categorie/klantgerichtheid/")
+    assert category.find("link", rel="canonical")["href"] == (
+        f"{PUBLISH_SITEURL}/categorie/klantgerichtheid/"
+    )
+    tags = published_site.soup("tags/")
+    assert tags.find("link", rel="canonical")["href"] == f"{PUBLISH_SITEURL}/tags/"
+    assert tags.h1.get_text() == "Tags"
+    assert len(tags.select(".term-list li")) == len(
+        {t.strip() for a in sample_articles() for t in a["tags"].split(",")}
+    )

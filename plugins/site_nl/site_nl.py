@@ -36,6 +36,12 @@ DEFAULTS = {
 }
 
 _TRANSLATIONS_KEY = "_site_nl_translations"
+# Lists of content on Pelican's ArticlesGenerator and PagesGenerator.
+_CONTENT_LISTS = (
+    "articles", "hidden_articles", "drafts", "drafts_translations",
+    "pages", "hidden_pages", "draft_pages", "draft_translations",
+    "translations", "hidden_translations",
+)
 _TAG = re.compile(r"<[^>]*>")
 _WORD = re.compile(r"\w+")
 
@@ -131,7 +137,22 @@ def add_reading_time(content):
     )
 
 
+def freeze_urls(generator):
+    """Compute each article's or page's URL once, now that its metadata is final.
+
+    Pelican formats ``content.url`` from the settings on every access (a relpath,
+    a strftime and a format); a page of cards, archives and the sitemap read it
+    about ten times per article. ``override_url`` is Pelican's own hook for a
+    fixed URL (the ``URL`` metadata field uses it), so the value is the same.
+    """
+    for name in _CONTENT_LISTS:
+        for content in getattr(generator, name, ()):
+            content.override_url = content.url
+
+
 def register():
     signals.initialized.connect(set_defaults)
     signals.generator_init.connect(install_i18n)
     signals.content_object_init.connect(add_reading_time)
+    signals.article_generator_finalized.connect(freeze_urls)
+    signals.page_generator_finalized.connect(freeze_urls)
