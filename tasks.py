@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from invoke import task
+from invoke import Exit, task
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "plugins"))
@@ -63,7 +63,10 @@ def new(c, title, author="", category="Algemeen"):
     """Create a draft article with the metadata template and a Dutch-safe slug."""
     from site_nl.drafts import new_article
 
-    path = new_article(title, CONFIG["content"] / "articles", author, category)
+    try:
+        path = new_article(title, CONFIG["content"] / "articles", author, category)
+    except (FileExistsError, ValueError) as error:
+        raise Exit(f"Not created: {error}", code=1) from error
     print(f"Draft created: {path.relative_to(ROOT)}")
 
 

@@ -44,8 +44,12 @@ def new_article(
         raise ValueError(f"title {title!r} gives no usable slug; use letters or digits")
     now = now or datetime.datetime.now(ZoneInfo(timezone))
     target = Path(articles_root) / f"{now:%Y}" / f"{slug}.md"
-    if target.exists():
-        raise FileExistsError(f"{target} already exists; choose another title")
+    # A slug names one article across all years: the URL and comments depend on it.
+    existing = sorted(Path(articles_root).rglob(f"{slug}.md"))
+    if existing:
+        raise FileExistsError(
+            f"{existing[0]} already uses the slug {slug!r}; choose another title"
+        )
     target.parent.mkdir(parents=True, exist_ok=True)
     text = TEMPLATE.format(
         title=title,

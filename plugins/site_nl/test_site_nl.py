@@ -15,7 +15,7 @@ from site_nl.site_nl import (
     reading_minutes,
     word_count,
 )
-from tests.support import ROOT
+from tests.support import ROOT, build_site, write_file
 
 
 def test_dates_are_dutch_without_an_os_locale():
@@ -69,12 +69,25 @@ def test_new_article_never_overwrites(tmp_path):
     first = new_article("Zelfde titel", tmp_path)
     first.write_text("Eigen tekst van de auteur", encoding="utf-8")
     moment = datetime.datetime.now(ZoneInfo("Europe/Amsterdam"))
-    with pytest.raises(FileExistsError, match="already exists"):
+    with pytest.raises(FileExistsError, match="already uses the slug 'zelfde-titel'"):
         new_article("Zelfde titel", tmp_path, now=moment)
+    next_year = moment.replace(year=moment.year + 1)
+    with pytest.raises(FileExistsError, match="already uses the slug"):
+        new_article("Zelfde  titel!", tmp_path, now=next_year)
     assert first.read_text(encoding="utf-8") == "Eigen tekst van de auteur"
-    assert len(list(first.parent.iterdir())) == 1
+    assert [p.name for p in tmp_path.rglob("*.md")] == ["zelfde-titel.md"]
 
 
 def test_title_without_letters_is_refused(tmp_path):
     with pytest.raises(ValueError, match="no usable slug"):
         new_article("?!", tmp_path)
+
+
+def test_fresh_draft_builds_without_warnings_and_stays_unpublished(tmp_path):
+    content = tmp_path / "content"
+    write_file(content / "authors" / "anna-jansen.md", "Name: Anna Jansen\n\nBio.\n")
+    draft = new_article("Nog een idee", content / "articles", author="anna-jansen")
+    site = build_site("pelicanconf.py", tmp_path / "output", PATH=str(content))
+    assert site.messages() == []
+    assert (tmp_path / "output" / "drafts" / draft.stem / "index.html").is_file()
+    assert draft.stem not in (tmp_path / "output" / "index.html").read_text(encoding="utf-8")
