@@ -98,13 +98,17 @@ DIRECT_TEMPLATES = ["index", "tags", "categories", "authors", "archives", "notfo
 NOTFOUND_SAVE_AS = "404.html"
 ROBOTS_SAVE_AS = "robots.txt"
 
-# --- Feeds: Pelican's built-in writer, absolute only in the publish build -----------
-FEED_DOMAIN = SITEURL
-FEED_ALL_ATOM = "feeds/all.atom.xml"
-CATEGORY_FEED_ATOM = "feeds/categorie-{slug}.atom.xml"
+# --- Feeds: written by the feeds plugin (feedgen); Pelican's own writer is off ---------
+# Feed links must be absolute; in development they point at `make serve`.
+FEED_DOMAIN = "http://127.0.0.1:8000"
+FEED_ALL_ATOM = None
+CATEGORY_FEED_ATOM = None
 AUTHOR_FEED_ATOM = None
 AUTHOR_FEED_RSS = None
 TRANSLATION_FEED_ATOM = None
+FEED_MAX_ITEMS = 20
+# Entry ids are tag URIs under this domain; never change it once the site is live.
+FEEDS_ID_AUTHORITY = "ruimte-en-richting.example"
 
 # --- Theme and plugins -------------------------------------------------------------
 THEME = str(PROJECT_ROOT / "theme")
@@ -113,7 +117,7 @@ MENU_PAGES = ["over-ons", "contact"]
 FOOTER_PAGES = ["privacy"]
 DISPLAY_CATEGORIES_ON_MENU = False
 PLUGIN_PATHS = [str(PROJECT_ROOT / "plugins")]
-PLUGINS = ["site_nl", "authors", "content_checks", "pelican.plugins.sitemap"]
+PLUGINS = ["site_nl", "authors", "content_checks", "feeds", "pelican.plugins.sitemap"]
 SITEMAP = {
     "format": "xml",
     "exclude": ["^drafts/", "^404\\.html$", "^tag/", "^archief/\\d"],

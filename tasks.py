@@ -100,7 +100,7 @@ def i18n_extract(c):
 @task(pre=[i18n_extract])
 def i18n_update(c):
     """Merge new strings from messages.pot into the Dutch catalogue."""
-    c.run(f"{sys.executable} -m babel.messages.frontend update --no-location "
+    c.run(f"{sys.executable} -m babel.messages.frontend update --no-fuzzy-matching --ignore-obsolete "
           f"-i {CONFIG['translations'] / 'messages.pot'} -d {CONFIG['translations']} -l nl")
 
 
