@@ -36,7 +36,6 @@ DEFAULTS = {
         "category": "feeds/categorie/{slug}.{format}.xml",
         "author": "feeds/auteur/{slug}.{format}.xml",
         "tag": "feeds/tag/{slug}.{format}.xml",
-        "series": "feeds/serie/{slug}.{format}.xml",
     },
     # Publish a feed per tag as well.
     "FEEDS_TAGS": True,
@@ -69,10 +68,15 @@ def feed_base_url(settings) -> str:
 
 
 def feed_path(settings, kind: str, slug: str = "", fmt: str = "atom") -> str:
-    """Site-relative path of a feed, e.g. ``feeds/categorie/leiderschap.atom.xml``."""
-    if kind == "tag" and not settings["FEEDS_TAGS"]:
+    """Site-relative path of a feed, e.g. ``feeds/categorie/leiderschap.atom.xml``.
+
+    Empty for a kind that no plugin writes, so templates never link to a missing
+    feed; a plugin adds its kind to FEEDS_PATHS before it calls ``write_feeds``.
+    """
+    pattern = settings["FEEDS_PATHS"].get(kind)
+    if not pattern or (kind == "tag" and not settings["FEEDS_TAGS"]):
         return ""
-    return settings["FEEDS_PATHS"][kind].format(slug=slug, format=fmt)
+    return pattern.format(slug=slug, format=fmt)
 
 
 def id_authority(settings) -> str:

@@ -1,0 +1,104 @@
+"""Follow the site by email: the sign-up form and, per article, an email edition.
+
+The form is a plain HTML form: it works without JavaScript and posts to
+``FOLLOW_ENDPOINT`` (by default the project's own service at ``/volg/``), or to an
+external list provider whose field names come from a preset. With no endpoint the
+form gives way to feed links and a ``mailto:`` sign-up.
+
+The consent text says who sends, how often and what (Telecommunicatiewet 11.7,
+AVG). Its version id is a hash of the rendered text, so any change to the text
+gives a new id and a subscriber's consent always points at the text they saw.
+"""
+
+import hashlib
+import logging
+
+from plugin_settings import apply_defaults
+
+from pelican import signals
+from pelican.utils import slugify
+
+logger = logging.getLogger(__name__)
+
+# Field names of the form per list provider; None leaves that field out.
+PRESETS = {
+    "adviesblog": {"email": "email", "scope": "scope", "consent": "consent", "honeypot": "website"},
+    # Mailchimp's embed code: EMAIL, and a honeypot named b_<u>_<id> per list.
+    "mailchimp": {"email": "EMAIL", "scope": None, "consent": None, "honeypot": None},
+    # Buttondown's embed-subscribe endpoint: email, and an optional tag.
+    "buttondown": {"email": "email", "scope": "tag", "consent": None, "honeypot": None},
+    # Laposta: compare with the embed code of your own list before going live.
+    "laposta": {"email": "email", "scope": None, "consent": None, "honeypot": None},
+}
+DEFAULTS = {
+    # Where the form posts; "/..." is on this site. Empty: feed links and mailto instead.
+    "FOLLOW_ENDPOINT": "/volg/",
+    # Field names of the list provider: adviesblog, mailchimp, buttondown or laposta.
+    "FOLLOW_PRESET": "adviesblog",
+    # Per-field overrides of the preset, e.g. {"honeypot": "b_1234_5678"} for Mailchimp.
+    "FOLLOW_FIELDS": {},
+    # Address of the mailto sign-up when there is no endpoint; empty: SITE_CONTACT's email.
+    "FOLLOW_MAILTO": "",
+    # How often subscribers get mail, as it reads in the consent text.
+    "FOLLOW_FREQUENCY": "hooguit één keer per week",
+    # Slug of the privacy statement the consent text links to.
+    "FOLLOW_PRIVACY_PAGE": "privacy",
+}
+
+
+def set_defaults(pelican):
+    settings = pelican.settings
+    apply_defaults(settings, "FOLLOW_", DEFAULTS)
+    if settings["FOLLOW_PRESET"] not in PRESETS:
+        logger.error("follow: FOLLOW_PRESET is %r; expected one of %s",
+                     settings["FOLLOW_PRESET"], ", ".join(sorted(PRESETS)))
+    unknown = set(settings["FOLLOW_FIELDS"]) - set(PRESETS["adviesblog"])
+    if unknown:
+        logger.error("follow: FOLLOW_FIELDS has unknown fields %s; known: %s",
+                     ", ".join(sorted(unknown)), ", ".join(PRESETS["adviesblog"]))
+
+
+def form_settings(settings) -> dict:
+    """Action URL and field names of the follow form, from the settings."""
+    endpoint = settings["FOLLOW_ENDPOINT"] or ""
+    if endpoint.startswith("/"):
+        endpoint = settings.get("SITEURL", "").rstrip("/") + endpoint
+    fields = dict(PRESETS.get(settings["FOLLOW_PRESET"], PRESETS["adviesblog"]))
+    fields.update(settings["FOLLOW_FIELDS"])
+    mailto = settings["FOLLOW_MAILTO"] or settings.get("SITE_CONTACT", {}).get("email", "")
+    return {"action": endpoint, "fields": fields, "mailto": mailto,
+            "frequency": settings["FOLLOW_FREQUENCY"]}
+
+
+def consent_version(text) -> str:
+    """A short, stable id of the consent text a subscriber agreed to."""
+    normalised = " ".join(str(text).split())
+    return hashlib.sha256(normalised.encode("utf-8")).hexdigest()[:12]
+
+
+def follow_scopes(content, settings) -> list[tuple[str, str, str]]:
+    """(kind, slug, name) a reader of ``content`` can follow: site, series, category."""
+    scopes = [("site", "", settings.get("SITENAME", ""))]
+    series = getattr(content, "series", None)
+    if series:
+        scopes.append(("series", slugify(series, regex_subs=settings["SLUG_REGEX_SUBSTITUTIONS"]),
+                       series))
+    category = getattr(content, "category", None)
+    if category:
+        scopes.append(("category", category.slug, category.name))
+    return scopes
+
+
+def add_template_helpers(generator):
+    env = getattr(generator, "env", None)
+    if env is None:
+        return
+    settings = generator.settings
+    env.globals["follow_form"] = form_settings(settings)
+    env.globals["follow_scopes"] = lambda content=None: follow_scopes(content, settings)
+    env.filters["consent_version"] = consent_version
+
+
+def register():
+    signals.initialized.connect(set_defaults)
+    signals.generator_init.connect(add_template_helpers)
