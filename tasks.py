@@ -14,8 +14,8 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "plugins"))
 
 CONFIG = {
-    "settings_base": "pelicanconf.py",
-    "settings_publish": "publishconf.py",
+    "settings_base": str(ROOT / "pelicanconf.py"),
+    "settings_publish": str(ROOT / "publishconf.py"),
     "content": ROOT / "content",
     "output": "output",
     "host": "127.0.0.1",
@@ -70,17 +70,25 @@ def new(c, title, author="", category="Algemeen"):
     print(f"Draft created: {path.relative_to(ROOT)}")
 
 
-@task(help={"output": "built site to check", "siteurl": "absolute site URL, if any"})
-def check_links(c, output=CONFIG["output"], siteurl=""):
+@task(help={"output": "built site to check", "siteurl": "absolute site URL, if any",
+            "dynamic": "site path served by the service, not by files"})
+def check_links(c, output=CONFIG["output"], siteurl="", dynamic="/volg/"):
     """Check that every internal link, image and anchor in the output resolves."""
     from content_checks.linkcheck import check_output
 
-    broken = check_output(output, siteurl)
+    broken = check_output(output, siteurl, (dynamic,))
     for link in broken:
         print(link)
     print(f"{len(broken)} broken links")
     if broken:
         raise SystemExit(1)
+
+
+@task(help={"since": "first day of the digest, YYYY-MM-DD"})
+def edition(c, since):
+    """Publish the site and also render a digest edition of the articles since a date."""
+    run_pelican("-s", CONFIG["settings_publish"], "--fatal", "errors",
+                "-e", f'FOLLOW_DIGEST_SINCE="{since}"')
 
 
 @task(help={"options": "extra pytest options, e.g. '-k feeds -x'"})

@@ -24,8 +24,13 @@ class BuiltSite:
     def messages(self, level=logging.WARNING) -> list[str]:
         return [r.getMessage() for r in self.records if r.levelno >= level]
 
-    def html_pages(self) -> list[Path]:
-        return sorted(self.output.rglob("*.html"))
+    def html_pages(self, emails: bool = False) -> list[Path]:
+        """The site's HTML pages; the email editions only when asked for."""
+        pages = sorted(self.output.rglob("*.html"))
+        if emails:
+            return pages
+        editions = self.output / self.settings.get("FOLLOW_EDITIONS_PATH", "nieuwsbrief")
+        return [p for p in pages if p.parent == editions or editions not in p.parents]
 
     def soup(self, relative: str) -> BeautifulSoup:
         path = self.output / relative

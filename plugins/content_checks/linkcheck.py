@@ -57,8 +57,12 @@ def _target_file(output: str, url_path: str) -> str:
     return candidate
 
 
-def check_output(output: str, site_url: str = "") -> list[BrokenLink]:
-    """Return every link in ``output``'s HTML pages that points nowhere."""
+def check_output(output: str, site_url: str = "", dynamic: tuple[str, ...] = ()) -> list[BrokenLink]:
+    """Return every link in ``output``'s HTML pages that points nowhere.
+
+    ``dynamic`` lists site paths served by the service rather than by files
+    (``/volg/``); links below them are not checked.
+    """
     output = os.path.abspath(output)
     site_url = site_url.rstrip("/")
     scanned: dict[str, _PageScanner] = {}
@@ -76,15 +80,18 @@ def check_output(output: str, site_url: str = "") -> list[BrokenLink]:
             page_path = os.path.join(folder, name)
             page_url = "/" + os.path.relpath(page_path, output).replace(os.sep, "/")
             for link in scanner_for(page_path).links:
-                problem = _check_one(output, site_url, page_path, page_url, link, scanner_for)
+                problem = _check_one(output, site_url, page_path, page_url, link, scanner_for,
+                                     dynamic)
                 if problem:
                     broken.append(BrokenLink(os.path.relpath(page_path, output), link, problem))
     return broken
 
 
-def _check_one(output, site_url, page_path, page_url, link, scanner_for):
+def _check_one(output, site_url, page_path, page_url, link, scanner_for, dynamic):
     if site_url and link.startswith(site_url):
         link = link[len(site_url):] or "/"
+    if link.startswith(tuple(prefix for prefix in dynamic if prefix)):
+        return None
     parts = urlsplit(link)
     if parts.scheme or parts.netloc:
         return None  # external; this checker makes no network requests

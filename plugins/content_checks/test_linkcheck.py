@@ -35,3 +35,9 @@ def test_links_from_nested_pages_resolve_relative_to_that_page(tmp_path):
     assert [(b.url, b.reason) for b in check_output(tmp_path)] == [
         ("../../nergens/", "no such file")
     ]
+
+
+def test_paths_served_by_the_service_are_not_files(tmp_path):
+    write_file(tmp_path / "index.html", f'<a href="{SITE}/volg/afmelden/">af</a> <a href="/volg/">volg</a>')
+    assert check_output(tmp_path, SITE, ("/volg/",)) == []
+    assert len(check_output(tmp_path, SITE)) == 2

@@ -158,12 +158,15 @@ def add_entry(feed, article, base: str, authority: str) -> None:
     entry.content(absolute_urls(article.get_content(site_url), url), type="html")
 
 
-def _write_atomically(path: str, data: bytes) -> None:
+def write_atomically(path: str, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename."""
     os.makedirs(os.path.dirname(path), exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as target:
             target.write(data)
+        # mkstemp makes the file private; a published file must be readable by the web server.
+        os.chmod(temporary, 0o644)
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)
@@ -184,12 +187,12 @@ def write_feeds(output_path: str, settings, articles, *, kind: str, slug: str = 
         selected.reverse()
     feed = build_feed(settings, selected, title=title, page_path=page_path,
                       feed_paths=paths, description=description)
-    _write_atomically(os.path.join(output_path, paths["atom"]), feed.atom_str(pretty=True))
+    write_atomically(os.path.join(output_path, paths["atom"]), feed.atom_str(pretty=True))
     # Each format's self link names its own file, as the W3C validator expects.
     base = feed_base_url(settings)
     feed.link([{"href": f"{base}/{paths['rss']}", "rel": "self"},
                {"href": f"{base}/{page_path}", "rel": "alternate"}], replace=True)
-    _write_atomically(os.path.join(output_path, paths["rss"]), feed.rss_str(pretty=True))
+    write_atomically(os.path.join(output_path, paths["rss"]), feed.rss_str(pretty=True))
     return paths
 
 

@@ -15,8 +15,9 @@ import logging
 
 from plugin_settings import apply_defaults
 
+from .editions import EditionsGenerator, series_slug
+
 from pelican import signals
-from pelican.utils import slugify
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,13 @@ DEFAULTS = {
     "FOLLOW_FREQUENCY": "hooguit één keer per week",
     # Slug of the privacy statement the consent text links to.
     "FOLLOW_PRIVACY_PAGE": "privacy",
+    # Folder of the email editions and editions.json in the output.
+    "FOLLOW_EDITIONS_PATH": "nieuwsbrief",
+    # Unsubscribe link in the email editions; the sender replaces it per subscriber.
+    # Empty: the service's page at FOLLOW_ENDPOINT + "afmelden/".
+    "FOLLOW_UNSUBSCRIBE_URL": "",
+    # Set by `invoke edition --since YYYY-MM-DD`: also render a digest of that period.
+    "FOLLOW_DIGEST_SINCE": "",
 }
 
 
@@ -70,6 +78,7 @@ def form_settings(settings) -> dict:
             "frequency": settings["FOLLOW_FREQUENCY"]}
 
 
+
 def consent_version(text) -> str:
     """A short, stable id of the consent text a subscriber agreed to."""
     normalised = " ".join(str(text).split())
@@ -79,10 +88,8 @@ def consent_version(text) -> str:
 def follow_scopes(content, settings) -> list[tuple[str, str, str]]:
     """(kind, slug, name) a reader of ``content`` can follow: site, series, category."""
     scopes = [("site", "", settings.get("SITENAME", ""))]
-    series = getattr(content, "series", None)
-    if series:
-        scopes.append(("series", slugify(series, regex_subs=settings["SLUG_REGEX_SUBSTITUTIONS"]),
-                       series))
+    if getattr(content, "series", None):
+        scopes.append(("series", series_slug(content, settings), content.series))
     category = getattr(content, "category", None)
     if category:
         scopes.append(("category", category.slug, category.name))
@@ -99,6 +106,11 @@ def add_template_helpers(generator):
     env.filters["consent_version"] = consent_version
 
 
+def get_generators(pelican):
+    return EditionsGenerator
+
+
 def register():
     signals.initialized.connect(set_defaults)
     signals.generator_init.connect(add_template_helpers)
+    signals.get_generators.connect(get_generators)

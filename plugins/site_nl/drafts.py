@@ -61,6 +61,7 @@ def new_article(
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as draft:
             draft.write(text)
+        os.chmod(temporary, 0o644)  # mkstemp's 0600 would hide the draft from co-authors
         # link() fails if the target appeared meanwhile: never clobber an article.
         os.link(temporary, target)
     finally:
