@@ -51,12 +51,13 @@ CACHE_CONTENT = False
 }
 
 
-def build_command(variant: str, content: Path, output: Path, plain_settings: Path) -> list:
+def build_command(variant: str, content: Path, output: Path, plain_settings: Path,
+                  extra: tuple = ()) -> list:
     if variant == "plain":
         settings = ["-s", str(plain_settings)]
     else:
         settings = ["-s", str(ROOT / "publishconf.py"), "-e", f'PATH="{content}"',
-                    f'SITEURL="{SITEURL}"', f'FEED_DOMAIN="{SITEURL}"']
+                    f'SITEURL="{SITEURL}"', f'FEED_DOMAIN="{SITEURL}"', *extra]
     return [sys.executable, "-m", "pelican", *settings, "-o", str(output), "-q"]
 
 
@@ -68,7 +69,7 @@ def time_build(command: list, output: Path) -> float:
     return time.perf_counter() - started
 
 
-def run(articles: int, repeats: int, against: str = "ours") -> float:
+def run(articles: int, repeats: int, against: str = "ours", extra: tuple = ()) -> float:
     with tempfile.TemporaryDirectory(prefix="adviesblog-bench-") as scratch:
         scratch = Path(scratch)
         content = generate(scratch / "content", articles)
@@ -80,11 +81,11 @@ def run(articles: int, repeats: int, against: str = "ours") -> float:
             order = ("ours", "plain") if round_number % 2 == 0 else ("plain", "ours")
             for variant in order:
                 output = scratch / f"out-{variant}"
-                command = build_command(variant, content, output, plain_settings)
+                command = build_command(variant, content, output, plain_settings, extra)
                 timings[variant].append(time_build(command, output))
         ours, plain = (statistics.median(timings[v]) for v in ("ours", "plain"))
         print(f"articles {articles}, {repeats} builds each, plain = default theme, "
-              f"no plugins, {against} settings")
+              f"no plugins, {against} settings; ours with {' '.join(extra) or 'no overrides'}")
         for variant, median in (("ours", ours), ("plain", plain)):
             runs = ", ".join(f"{t:.2f}" for t in timings[variant])
             print(f"{variant:5} median {median:.2f} s ({median / articles * 1000:.2f} ms/article;"
@@ -100,8 +101,10 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--against", choices=sorted(PLAIN_SETTINGS), default="ours",
                         help="settings of the plain build (default: ours)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
+                        help="override one of our settings, e.g. FOLLOW_EDITIONS_MAX=100")
     arguments = parser.parse_args(argv)
-    run(arguments.articles, arguments.repeats, arguments.against)
+    run(arguments.articles, arguments.repeats, arguments.against, tuple(arguments.set))
 
 
 if __name__ == "__main__":

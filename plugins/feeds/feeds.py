@@ -16,7 +16,6 @@ the entries come from the content, never from the clock.
 import logging
 import os
 import re
-import tempfile
 from collections import defaultdict
 from urllib.parse import urljoin, urlsplit
 
@@ -159,18 +158,21 @@ def add_entry(feed, article, base: str, authority: str) -> None:
 
 
 def write_atomically(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
+    """Write ``data`` to ``path`` through a temporary file and a rename.
+
+    Readers of ``path`` (a web server, the newsletter sender) see the old file or
+    the new one, never half of one. The build owns the output folder, so a fixed
+    temporary name next to the target is enough.
+    """
+    temporary = f"{path}.tmp"
     try:
-        with os.fdopen(handle, "wb") as target:
-            target.write(data)
-        # mkstemp makes the file private; a published file must be readable by the web server.
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
+        target = open(temporary, "wb")
+    except FileNotFoundError:  # the folder is new; rarer than an existing one
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        target = open(temporary, "wb")
+    with target:
+        target.write(data)
+    os.replace(temporary, path)
 
 
 def write_feeds(output_path: str, settings, articles, *, kind: str, slug: str = "",
@@ -216,7 +218,7 @@ class FeedsGenerator(Generator):
 
     def generate_output(self, writer):
         settings, output = self.settings, self.output_path
-        titles = self.env.get_template("macros.html").module
+        titles = self.env.get_template("titles.html").module
         site = settings["SITENAME"]
         articles = self.context.get("articles", [])
         write_feeds(output, settings, articles, kind="all",

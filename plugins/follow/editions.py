@@ -28,6 +28,8 @@ from .plaintext import html_to_text
 logger = logging.getLogger(__name__)
 
 GMAIL_CLIP_BYTES = 100 * 1024
+# The settings the email templates read; passing only these keeps rendering cheap.
+TEMPLATE_SETTINGS = ("SITENAME", "SITE_CONTACT", "THEME_COLORS", "DEFAULT_LANG")
 EDITIONS_FORMAT = 1
 _IMG_WITHOUT_ALT = re.compile(r"<img\b(?![^>]*\balt=)", re.IGNORECASE)
 
@@ -66,9 +68,12 @@ class EditionsGenerator(Generator):
         self.folder = settings["FOLLOW_EDITIONS_PATH"].strip("/")
         self.inliner = css_inline.CSSInliner(keep_style_tags=False)
         self.unsubscribe_url = unsubscribe_url(settings, self.base)
+        self.template_settings = {key: settings[key] for key in TEMPLATE_SETTINGS}
         authority = id_authority(settings)
+        articles = self.context.get("articles", [])
+        limit = settings["FOLLOW_EDITIONS_MAX"]
         editions = [self.write_article_edition(article, authority)
-                    for article in self.context.get("articles", [])]
+                    for article in (articles if limit is None else articles[:limit])]
         since = settings.get("FOLLOW_DIGEST_SINCE")
         if since:
             digest = self.write_digest(since, authority)
@@ -81,7 +86,7 @@ class EditionsGenerator(Generator):
         browser_url = f"{self.base}/{self.folder}/{slug}/"
         values.update(browser_url=browser_url, unsubscribe_url=self.unsubscribe_url,
                       site_url=self.base)
-        context = dict(self.context, **values)
+        context = dict(self.template_settings, **values)
         html = self.inliner.inline(self.env.get_template(f"email/{name}.html").render(context))
         text = self.env.get_template(f"email/{name}.txt").render(context)
         html_path = f"{self.folder}/{slug}/index.html"
@@ -138,7 +143,7 @@ class EditionsGenerator(Generator):
             items.append({"article": article, "url": url, "title": str(article.title),
                           "summary": summary, "summary_text": html_to_text(summary).strip()})
         newest = max(a.date for a in articles).date()
-        title = self.env.get_template("macros.html").module.digest_title(start, newest)
+        title = self.env.get_template("titles.html").module.digest_title(start, newest)
         slug = f"overzicht-{start.isoformat()}"
         parts = self.render_parts("digest", slug, items=items, digest_title=str(title))
         return {

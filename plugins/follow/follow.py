@@ -46,6 +46,9 @@ DEFAULTS = {
     "FOLLOW_PRIVACY_PAGE": "privacy",
     # Folder of the email editions and editions.json in the output.
     "FOLLOW_EDITIONS_PATH": "nieuwsbrief",
+    # Render editions for the newest N articles only; None renders every article.
+    # A sender only mails new articles, and each edition costs build time.
+    "FOLLOW_EDITIONS_MAX": None,
     # Unsubscribe link in the email editions; the sender replaces it per subscriber.
     # Empty: the service's page at FOLLOW_ENDPOINT + "afmelden/".
     "FOLLOW_UNSUBSCRIBE_URL": "",

@@ -187,3 +187,10 @@ def test_images_without_alt_and_oversized_editions(tmp_path):
     assert [img.get("alt") for img in soup.find_all("img")] == [""]
     errors = [m for m in site.messages() if "Gmail clips" in m]
     assert len(errors) == 1 and "heel-lang.md" in errors[0]
+
+
+def test_editions_can_be_limited_to_the_newest_articles(tmp_path):
+    site = publish(tmp_path / "output", FOLLOW_EDITIONS_MAX=2)
+    newest = sorted(sample_articles(), key=lambda a: a["date"], reverse=True)[:2]
+    assert [e["title"] for e in editions_of(site)] == [a["title"] for a in newest]
+    assert len([p for p in (site.output / "nieuwsbrief").iterdir() if p.is_dir()]) == 2
