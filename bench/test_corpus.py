@@ -3,7 +3,7 @@
 import hashlib
 
 from bench.corpus import generate
-from tests.support import PUBLISH_SITEURL, build_site
+from tests.support import publish_site
 
 
 def digest(folder) -> str:
@@ -28,8 +28,7 @@ def test_corpus_has_authors_series_and_internal_links_and_builds_cleanly(tmp_pat
     texts = [p.read_text(encoding="utf-8") for p in (content / "articles").rglob("*.md")]
     assert sum("Series_index:" in text for text in texts) == 6
     assert any("{filename}" in text for text in texts)
-    site = build_site("publishconf.py", tmp_path / "output", PATH=str(content),
-                      SITEURL=PUBLISH_SITEURL, FEED_DOMAIN=PUBLISH_SITEURL)
+    site = publish_site(tmp_path / "output", PATH=str(content))
     assert site.messages() == []
     assert len(list((tmp_path / "output").glob("20*/*/index.html"))) == 60
     assert len(list((tmp_path / "output" / "auteur").iterdir())) == 5

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.support import PUBLISH_SITEURL, build_site
+from tests.support import build_site, publish_site
 
 
 @pytest.fixture(scope="session")
@@ -12,9 +12,4 @@ def dev_site(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def published_site(tmp_path_factory):
-    return build_site(
-        "publishconf.py",
-        tmp_path_factory.mktemp("publish") / "output",
-        SITEURL=PUBLISH_SITEURL,
-        FEED_DOMAIN=PUBLISH_SITEURL,
-    )
+    return publish_site(tmp_path_factory.mktemp("publish") / "output")

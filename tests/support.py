@@ -64,6 +64,13 @@ def build_site(settings_file: str, output: Path, **overrides) -> BuiltSite:
     return BuiltSite(output=output, settings=settings, records=collector.records)
 
 
+def publish_site(output: Path, **overrides) -> BuiltSite:
+    """Build with the publish settings at PUBLISH_SITEURL (or the given SITEURL)."""
+    overrides.setdefault("SITEURL", PUBLISH_SITEURL)
+    overrides.setdefault("FEED_DOMAIN", overrides["SITEURL"])
+    return build_site("publishconf.py", output, **overrides)
+
+
 def copy_content(target: Path) -> Path:
     """A private copy of the sample content, for tests that edit it."""
     shutil.copytree(ROOT / "content", target)

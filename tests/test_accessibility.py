@@ -14,7 +14,8 @@ PAIRS = [
     ("brand", "background"),  # links
     ("brand", "surface"),  # links on cards and in the footer
     ("accent", "background"),  # link hover
-    ("#ffffff", "brand"),  # header text, skip link
+    ("#ffffff", "brand"),  # header text, skip link, follow button
+    ("#ffffff", "accent"),  # follow button on hover
 ]
 
 

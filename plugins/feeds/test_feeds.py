@@ -10,7 +10,7 @@ import lxml.html
 import pytest
 from lxml import etree
 
-from tests.support import PUBLISH_SITEURL, build_site
+from tests.support import PUBLISH_SITEURL, publish_site
 
 TEST_DATA = Path(__file__).parent / "test_data"
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -18,19 +18,15 @@ NS = {"a": "http://www.w3.org/2005/Atom", "content": "http://purl.org/rss/1.0/mo
       "dc": "http://purl.org/dc/elements/1.1/", "atom": "http://www.w3.org/2005/Atom"}
 
 
-def publish(output, **overrides):
-    return build_site("publishconf.py", output, SITEURL=PUBLISH_SITEURL,
-                      FEED_DOMAIN=PUBLISH_SITEURL, **overrides)
-
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
-    return publish(tmp_path_factory.mktemp("feeds") / "output")
+    return publish_site(tmp_path_factory.mktemp("feeds") / "output")
 
 
 @pytest.fixture(scope="module")
 def relative_links(tmp_path_factory):
-    return publish(tmp_path_factory.mktemp("rel") / "output",
+    return publish_site(tmp_path_factory.mktemp("rel") / "output",
                    PATH=str(TEST_DATA / "relative_links"))
 
 
@@ -150,7 +146,7 @@ def test_relative_links_and_images_become_absolute(relative_links):
 
 
 def test_feeds_are_byte_identical_between_builds(sample, tmp_path):
-    again = publish(tmp_path / "again")
+    again = publish_site(tmp_path / "again")
     for path in feed_files(sample):
         twin = again.output / path.relative_to(sample.output)
         assert twin.read_bytes() == path.read_bytes(), path.name
@@ -162,7 +158,7 @@ def test_entry_id_survives_a_new_title_and_slug(relative_links, tmp_path):
     article.write_text(article.read_text(encoding="utf-8").replace(
         "Title: Relatieve links", "Title: Links die werken\nSlug: links-die-werken"),
         encoding="utf-8")
-    renamed = publish(tmp_path / "output", PATH=str(content))
+    renamed = publish_site(tmp_path / "output", PATH=str(content))
 
     def ids_by_link(site):
         parsed = feedparser.parse((site.output / "feeds" / "alle.atom.xml").read_bytes())
@@ -174,7 +170,7 @@ def test_entry_id_survives_a_new_title_and_slug(relative_links, tmp_path):
 
 
 def test_feed_max_items_keeps_the_newest(tmp_path):
-    site = publish(tmp_path / "output", FEED_MAX_ITEMS=3)
+    site = publish_site(tmp_path / "output", FEED_MAX_ITEMS=3)
     parsed = feedparser.parse((site.output / "feeds" / "alle.rss.xml").read_bytes())
     assert [e.published_parsed[:3] for e in parsed.entries] == [
         (2025, 6, 17), (2025, 2, 4), (2024, 9, 10)]
@@ -196,7 +192,7 @@ def test_pages_link_the_feeds_that_match_them(sample):
 
 
 def test_pelicans_own_feed_settings_are_reported(tmp_path):
-    site = publish(tmp_path / "output", FEED_ALL_ATOM="feeds/oud.atom.xml")
+    site = publish_site(tmp_path / "output", FEED_ALL_ATOM="feeds/oud.atom.xml")
     assert any("FEED_ALL_ATOM is set" in m for m in site.messages())
 
 
@@ -205,7 +201,7 @@ def test_two_articles_published_at_the_same_moment_are_an_error(tmp_path):
     (content / "articles" / "tweeling.md").write_text(
         "Title: Tweeling\nDate: 2024-01-10 09:00\nAuthor: anna-jansen\n\nTekst.\n",
         encoding="utf-8")
-    site = publish(tmp_path / "output", PATH=str(content))
+    site = publish_site(tmp_path / "output", PATH=str(content))
     errors = [m for m in site.messages() if "field 'Date'" in m]
     assert errors and "eerste.md" in errors[0] and "tweeling.md" in errors[0]
 

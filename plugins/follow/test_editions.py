@@ -10,21 +10,17 @@ import pytest
 from bs4 import BeautifulSoup
 from lxml import etree
 
-from tests.support import PUBLISH_SITEURL, ROOT, build_site, sample_articles, write_file
+from tests.support import PUBLISH_SITEURL, ROOT, publish_site, sample_articles, write_file
 
 FORBIDDEN_CSS = re.compile(r"(?:^|[;\s{])(?:display\s*:\s*(?:flex|grid|inline-flex)|float\s*:|"
                            r"position\s*:|grid-|flex-)", re.IGNORECASE)
 PLACEHOLDER = f"{PUBLISH_SITEURL}/volg/afmelden/"
 
 
-def publish(output, **overrides):
-    return build_site("publishconf.py", output, SITEURL=PUBLISH_SITEURL,
-                      FEED_DOMAIN=PUBLISH_SITEURL, **overrides)
-
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
-    return publish(tmp_path_factory.mktemp("editions") / "output")
+    return publish_site(tmp_path_factory.mktemp("editions") / "output")
 
 
 def manifest(site):
@@ -124,7 +120,7 @@ def test_editions_json_gives_the_sender_what_it_needs(sample):
 
 
 def test_editions_are_byte_identical_between_builds(sample, tmp_path):
-    again = publish(tmp_path / "again")
+    again = publish_site(tmp_path / "again")
     for path in (sample.output / "nieuwsbrief").rglob("*"):
         if path.is_file():
             assert (again.output / path.relative_to(sample.output)).read_bytes() == path.read_bytes()
@@ -141,7 +137,7 @@ def test_editor_index_lists_every_edition(sample):
 
 
 def test_digest_covers_the_articles_since_a_date(tmp_path):
-    site = publish(tmp_path / "output", FOLLOW_DIGEST_SINCE="2024-06-01")
+    site = publish_site(tmp_path / "output", FOLLOW_DIGEST_SINCE="2024-06-01")
     digest = manifest(site)["editions"][0]
     expected = sorted((a for a in sample_articles() if a["date"] >= "2024-06-01"),
                       key=lambda a: a["date"], reverse=True)
@@ -167,7 +163,7 @@ def test_invoke_edition_renders_a_digest(tmp_path):
 
 
 def test_bad_digest_date_is_reported(tmp_path):
-    site = publish(tmp_path / "output", FOLLOW_DIGEST_SINCE="vorige week")
+    site = publish_site(tmp_path / "output", FOLLOW_DIGEST_SINCE="vorige week")
     assert any("FOLLOW_DIGEST_SINCE is 'vorige week'" in m for m in site.messages())
 
 
@@ -181,7 +177,7 @@ def test_images_without_alt_and_oversized_editions(tmp_path):
     long_text = "\n\n".join(f"Alinea {n}: " + "woord " * 120 for n in range(200))
     write_file(content / "articles" / "heel-lang.md",
                f"Title: Heel lang\nDate: 2024-01-02\nAuthor: anna-jansen\n\n{long_text}\n")
-    site = publish(tmp_path / "output", PATH=str(content))
+    site = publish_site(tmp_path / "output", PATH=str(content))
     soup = BeautifulSoup((site.output / "nieuwsbrief" / "zonder-alt" / "index.html").read_text(
         encoding="utf-8"), "html.parser")
     assert [img.get("alt") for img in soup.find_all("img")] == [""]
@@ -190,7 +186,7 @@ def test_images_without_alt_and_oversized_editions(tmp_path):
 
 
 def test_editions_can_be_limited_to_the_newest_articles(tmp_path):
-    site = publish(tmp_path / "output", FOLLOW_EDITIONS_MAX=2)
+    site = publish_site(tmp_path / "output", FOLLOW_EDITIONS_MAX=2)
     newest = sorted(sample_articles(), key=lambda a: a["date"], reverse=True)[:2]
     assert [e["title"] for e in editions_of(site)] == [a["title"] for a in newest]
     assert len([p for p in (site.output / "nieuwsbrief").iterdir() if p.is_dir()]) == 2

@@ -7,21 +7,17 @@ from urllib.parse import parse_qs
 import pytest
 
 from follow.follow import consent_version
-from tests.support import PUBLISH_SITEURL, build_site, sample_articles
+from tests.support import PUBLISH_SITEURL, publish_site, sample_articles
 from tests.test_browser import CHROMIUM_ARGS
 from tests.tools import chromium
 
 SERIES_PART = "2023/vragen-stellen-in-plaats-van-vertellen/"
 
 
-def publish(output, **overrides):
-    overrides.setdefault("SITEURL", PUBLISH_SITEURL)
-    return build_site("publishconf.py", output, FEED_DOMAIN=overrides["SITEURL"], **overrides)
-
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
-    return publish(tmp_path_factory.mktemp("follow") / "output")
+    return publish_site(tmp_path_factory.mktemp("follow") / "output")
 
 
 class RecordingServer(ThreadingHTTPServer):
@@ -61,7 +57,7 @@ def test_form_posts_to_the_endpoint_without_javascript(tmp_path):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     site_url = f"http://127.0.0.1:{server.server_port}"
     try:
-        site = publish(output, SITEURL=site_url)
+        site = publish_site(output, SITEURL=site_url)
         version = site.soup(SERIES_PART).select_one("#volg input[type=checkbox]")["value"]
         from playwright.sync_api import sync_playwright
 
@@ -132,7 +128,7 @@ def test_home_page_offers_only_the_whole_site(sample):
 
 def test_consent_version_follows_the_text(sample, tmp_path):
     shown = sample.soup(SERIES_PART).select_one("#volg input[type=checkbox]")["value"]
-    other = publish(tmp_path / "output", FOLLOW_FREQUENCY="elke maandag")
+    other = publish_site(tmp_path / "output", FOLLOW_FREQUENCY="elke maandag")
     changed = other.soup(SERIES_PART).select_one("#volg input[type=checkbox]")["value"]
     assert shown != changed
     assert consent_version("Een  tekst\n") == consent_version("Een tekst")
@@ -146,7 +142,7 @@ def test_consent_version_follows_the_text(sample, tmp_path):
       "scopes": ["site", "series:interne-klantgerichtheid", "category:klantgerichtheid"]}),
 ])
 def test_presets_post_the_providers_field_names(preset, endpoint, overrides, expected, tmp_path):
-    site = publish(tmp_path / "output", FOLLOW_PRESET=preset, FOLLOW_ENDPOINT=endpoint,
+    site = publish_site(tmp_path / "output", FOLLOW_PRESET=preset, FOLLOW_ENDPOINT=endpoint,
                    FOLLOW_FIELDS=overrides)
     form = site.soup(SERIES_PART).select_one("#volg form")
     assert form["action"] == endpoint
@@ -158,7 +154,7 @@ def test_presets_post_the_providers_field_names(preset, endpoint, overrides, exp
 
 
 def test_without_endpoint_readers_get_feeds_and_a_mailto(tmp_path):
-    site = publish(tmp_path / "output", FOLLOW_ENDPOINT="")
+    site = publish_site(tmp_path / "output", FOLLOW_ENDPOINT="")
     block = site.soup(SERIES_PART).find("section", id="volg")
     assert block.find("form") is None
     mailto = block.find("a", href=lambda h: h and h.startswith("mailto:"))
@@ -167,7 +163,7 @@ def test_without_endpoint_readers_get_feeds_and_a_mailto(tmp_path):
 
 
 def test_bad_follow_settings_are_reported(tmp_path):
-    site = publish(tmp_path / "output", FOLLOW_PRESET="sendgrid", FOLLOW_FIELDS={"naam": "x"})
+    site = publish_site(tmp_path / "output", FOLLOW_PRESET="sendgrid", FOLLOW_FIELDS={"naam": "x"})
     messages = " ".join(site.messages())
     assert "FOLLOW_PRESET is 'sendgrid'" in messages
     assert "FOLLOW_FIELDS has unknown fields naam" in messages
