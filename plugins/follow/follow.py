@@ -15,9 +15,9 @@ import logging
 
 from plugin_settings import apply_defaults
 
-from .editions import EditionsGenerator, series_slug
-
 from pelican import signals
+
+from .editions import EditionsGenerator, series_slug
 
 logger = logging.getLogger(__name__)
 
