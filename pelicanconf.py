@@ -110,6 +110,12 @@ FEED_MAX_ITEMS = 20
 # Entry ids are tag URIs under this domain; never change it once the site is live.
 FEEDS_ID_AUTHORITY = "ruimte-en-richting.example"
 
+# --- Following by email ---------------------------------------------------------------
+# The follow plugin renders an email edition of every article by default. A sender only
+# mails new articles, so this site renders the newest 100: on a long archive that keeps
+# the build within 1.3x of plain Pelican (see README, Benchmark).
+FOLLOW_EDITIONS_MAX = 100
+
 # --- Theme and plugins -------------------------------------------------------------
 THEME = str(PROJECT_ROOT / "theme")
 # Pages in the main menu, in this order, by slug; the footer links the privacy page.
