@@ -123,7 +123,10 @@ MENU_PAGES = ["over-ons", "contact"]
 FOOTER_PAGES = ["privacy"]
 DISPLAY_CATEGORIES_ON_MENU = False
 PLUGIN_PATHS = [str(PROJECT_ROOT / "plugins")]
-PLUGINS = ["site_nl", "authors", "content_checks", "feeds", "follow", "pelican.plugins.sitemap"]
+PLUGINS = [
+    "site_nl", "authors", "content_checks", "feeds", "blog_series", "follow",
+    "pelican.plugins.sitemap",
+]
 SITEMAP = {
     "format": "xml",
     "exclude": ["^drafts/", "^404\\.html$", "^tag/", "^archief/\\d"],

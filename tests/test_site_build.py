@@ -66,7 +66,11 @@ def test_every_page_is_dutch_with_landmarks_and_skip_link(dev_site):
         for image in soup.find_all("img"):
             assert image.has_attr("alt"), f"{page}: {image}"
         for nav in soup.find_all("nav"):
-            assert nav.get("aria-label"), f"{page}: unnamed navigation"
+            label = nav.get("aria-label") or ""
+            if nav.get("aria-labelledby"):
+                named_by = soup.find(id=nav["aria-labelledby"])
+                label = named_by.get_text(strip=True) if named_by else ""
+            assert label, f"{page}: navigation without an accessible name"
 
 
 @pytest.mark.parametrize("article", sample_articles(), ids=lambda a: a["path"].stem)

@@ -61,7 +61,9 @@ def test_every_kind_of_feed_exists_in_both_formats(sample):
                      "feeds/auteur/marloes-verhagen.rss.xml",
                      "feeds/tag/interne-klantgerichtheid.atom.xml"):
         assert expected in names
-    assert len(names) == 2 * (1 + 3 + 3 + len(list((sample.output / "tag").iterdir())))
+    tags = len(list((sample.output / "tag").iterdir()))
+    series = len(list((sample.output / "serie").glob("*/")))
+    assert len(names) == 2 * (1 + 3 + 3 + tags + series)
 
 
 def test_feeds_parse_with_lxml_and_feedparser_without_bozo(sample, relative_links):

@@ -95,7 +95,7 @@ def test_series_part_edition_has_the_series_line_and_teaser(sample):
     assert edition["series_slug"] == "interne-klantgerichtheid"
     soup = BeautifulSoup((sample.output / edition["html"]).read_text(encoding="utf-8"),
                          "html.parser")
-    assert soup.select_one("p.series").get_text() == f"Uit de serie {part['series']}"
+    assert soup.select_one("p.series").get_text() == f"Deel 2 van 3 in de serie {part['series']}"
     assert soup.select_one("p.teaser").get_text(" ", strip=True) == f"Volgende keer: {part['next']}"
     text = (sample.output / edition["text"]).read_text(encoding="utf-8")
     assert f"Volgende keer: {part['next']}" in text
