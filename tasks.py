@@ -4,7 +4,6 @@ The Makefile only bootstraps the virtualenv and calls these tasks; every task
 calls into Pelican or a plugin package and holds no logic of its own.
 """
 
-import os
 import sys
 from pathlib import Path
 
@@ -95,6 +94,13 @@ def edition(c, since):
 def tests(c, options=""):
     """Run the whole test suite."""
     c.run(f"{sys.executable} -m pytest {options}", pty=False)
+
+
+@task
+def lint(c):
+    """Check the Python code with ruff (settings in pyproject.toml)."""
+    c.run(f"{sys.executable} -m ruff check plugins tests bench tasks.py pelicanconf.py "
+          "publishconf.py", pty=False)
 
 
 @task

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bs4 import BeautifulSoup
-
 from pelican import Pelican
 from pelican.settings import read_settings
 

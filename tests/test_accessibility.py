@@ -1,9 +1,9 @@
 """WCAG 2.1 AA colour contrast for every colour pair the stylesheet uses."""
 
 import pytest
+from pelican.settings import read_settings
 
 from tests.support import ROOT
-from pelican.settings import read_settings
 
 # (foreground, background) pairs as used in theme/static/css/site.css.
 PAIRS = [

@@ -89,7 +89,7 @@ def test_article_shows_dutch_date_reading_time_and_author_box(dev_site, article)
     slugs = [s.strip() for s in (article.get("author") or article["authors"]).split(",")]
     boxes = soup.select("section.author-box")
     assert len(boxes) == len(slugs)
-    for slug, box in zip(slugs, boxes):
+    for slug, box in zip(slugs, boxes, strict=True):
         profile = read_source(ROOT / "content" / "authors" / f"{slug}.md")
         assert box.h2.get_text(" ", strip=True).startswith("Over de auteur")
         assert profile["name"] in box.h2.get_text()

@@ -14,12 +14,12 @@ import logging
 import os
 from dataclasses import dataclass, field
 
-from plugin_settings import apply_defaults
-
 from pelican import signals
 from pelican.contents import Article
 from pelican.readers import MarkdownReader
 from pelican.utils import slugify
+
+from plugin_settings import apply_defaults
 
 logger = logging.getLogger(__name__)
 

@@ -19,12 +19,12 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from plugin_settings import apply_defaults
-
 from pelican import signals
 from pelican.generators import Generator
 from pelican.readers import MarkdownReader
 from pelican.utils import slugify
+
+from plugin_settings import apply_defaults
 
 logger = logging.getLogger(__name__)
 

@@ -20,10 +20,10 @@ import posixpath
 import re
 from collections import defaultdict
 
-from plugin_settings import apply_defaults
-
 from pelican import signals
 from pelican.readers import MarkdownReader
+
+from plugin_settings import apply_defaults
 
 logger = logging.getLogger(__name__)
 

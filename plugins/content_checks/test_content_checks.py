@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from pelican.settings import read_settings
 
 from content_checks.content_checks import CheckedMarkdownReader, find_duplicate_slugs

@@ -21,10 +21,10 @@ from urllib.parse import urljoin, urlsplit
 
 from feedgen.feed import FeedGenerator
 from markupsafe import Markup
-from plugin_settings import apply_defaults
-
 from pelican import signals
 from pelican.generators import Generator
+
+from plugin_settings import apply_defaults
 
 logger = logging.getLogger(__name__)
 

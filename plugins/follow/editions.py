@@ -18,10 +18,10 @@ import os
 import re
 
 import css_inline
-from feeds.feeds import absolute_urls, entry_id, feed_base_url, id_authority, write_atomically
-
 from pelican.generators import Generator
 from pelican.utils import slugify
+
+from feeds.feeds import absolute_urls, entry_id, feed_base_url, id_authority, write_atomically
 
 from .plaintext import html_to_text
 

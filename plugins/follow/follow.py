@@ -13,9 +13,9 @@ gives a new id and a subscriber's consent always points at the text they saw.
 import hashlib
 import logging
 
-from plugin_settings import apply_defaults
-
 from pelican import signals
+
+from plugin_settings import apply_defaults
 
 from .editions import EditionsGenerator, series_slug
 

@@ -21,10 +21,10 @@ from babel.dates import format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
-from plugin_settings import apply_defaults
-
 from pelican import signals
 from pelican.contents import Article
+
+from plugin_settings import apply_defaults
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ def make_date_filters(locale: str) -> dict:
 
     # Each article's date appears on about six pages (lists, archives, the article);
     # the cache lives in this closure, which is made anew for every build.
-    @functools.lru_cache(maxsize=None)
+    @functools.cache
     def long_date(day: datetime.date) -> str:
         return format_date(day, "long", locale=locale)
 
