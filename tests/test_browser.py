@@ -7,15 +7,11 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.tools import chromium
+from tests.tools import CHROMIUM_ARGS, chromium
 
 pytestmark = pytest.mark.browser
 
 VIEWPORTS = {"mobiel": (375, 812), "desktop": (1280, 800)}
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 
 
 class QuietHandler(SimpleHTTPRequestHandler):

@@ -7,6 +7,11 @@ import pytest
 
 from tests.support import ROOT, in_ci
 
+# Headless, as root, on a machine whose network is closed: no background requests.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
 VNU_JAR = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 
 

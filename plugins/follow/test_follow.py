@@ -8,8 +8,7 @@ import pytest
 
 from follow.follow import consent_version
 from tests.support import PUBLISH_SITEURL, publish_site, sample_articles
-from tests.test_browser import CHROMIUM_ARGS
-from tests.tools import chromium
+from tests.tools import CHROMIUM_ARGS, chromium
 
 SERIES_PART = "2023/vragen-stellen-in-plaats-van-vertellen/"
 
