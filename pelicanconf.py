@@ -124,7 +124,7 @@ FOOTER_PAGES = ["privacy"]
 DISPLAY_CATEGORIES_ON_MENU = False
 PLUGIN_PATHS = [str(PROJECT_ROOT / "plugins")]
 PLUGINS = [
-    "site_nl", "authors", "content_checks", "feeds", "blog_series", "follow",
+    "site_nl", "authors", "content_checks", "comments", "feeds", "blog_series", "follow",
     "pelican.plugins.sitemap",
 ]
 SITEMAP = {

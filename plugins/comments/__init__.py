@@ -1,0 +1,5 @@
+"""Static, threaded, sanitised comments under each article."""
+
+from .comments import register
+
+__all__ = ["register"]

@@ -1,0 +1,124 @@
+"""Comments: threaded, sanitised, status-aware, counted, and never personal data."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from comments.comments import sanitise
+from tests.support import PUBLISH_SITEURL, publish_site, write_file
+
+FIXTURE = Path(__file__).parent / "test_data" / "commented_articles"
+ARTICLE = "2024/met-reacties/"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    return publish_site(tmp_path_factory.mktemp("comments") / "output", PATH=str(FIXTURE))
+
+
+def comments(site, page=ARTICLE):
+    return site.soup(page).select("ol.comment-list > li")
+
+
+def test_heading_counts_the_approved_comments(site):
+    assert site.soup(ARTICLE).select_one("#reacties h2").get_text() == "Reacties (6)"
+
+
+def test_replies_are_threaded_and_capped_at_four_levels(site):
+    threaded = [(li["id"], li["class"][1]) for li in comments(site)]
+    assert threaded == [
+        ("reactie-wxr-1", "comment--depth-1"), ("reactie-wxr-2", "comment--depth-2"),
+        ("reactie-wxr-3", "comment--depth-3"), ("reactie-wxr-4", "comment--depth-4"),
+        ("reactie-wxr-5", "comment--depth-4"), ("reactie-xss-1", "comment--depth-1"),
+    ]
+    fifth = comments(site)[4]
+    assert fifth.select_one(".comment__reply-to").get_text() == "reactie op Dirk"
+    assert comments(site)[3].select_one(".comment__reply-to") is None
+
+
+def test_each_comment_has_an_anchor_a_dutch_date_and_a_nofollow_author(site):
+    first = comments(site)[0]
+    assert first.find("a", href="#reactie-wxr-1").time.get_text() == "11 maart 2024"
+    author = first.find("a", href="https://bram.example/")
+    assert author.get_text() == "Bram de Vries" and author["rel"] == ["nofollow", "ugc"]
+    body = first.select_one(".comment__body")
+    assert body.em.get_text() == "nadruk"
+    assert body.a["href"] == "https://bron.example/pad"
+
+
+def test_pending_and_spam_stay_out_and_pingbacks_are_mentions(site):
+    text = site.soup(ARTICLE).get_text()
+    assert "Nog niet goedgekeurd" not in text and "Koop nu" not in text
+    mentions = site.soup(ARTICLE).select(".mention-list li")
+    assert [m.a.get_text() for m in mentions] == ["Een ander blog"]
+    assert site.soup(ARTICLE).find("h3").get_text() == "Vermeldingen"
+
+
+def test_hostile_comment_html_comes_out_inert(site):
+    soup = site.soup(ARTICLE)
+    hostile = soup.find("li", id="reactie-xss-1")
+    assert hostile.find_all(["script", "img", "svg", "iframe", "style"]) == []
+    for tag in hostile.find_all(True):
+        assert not [a for a in tag.attrs if a.startswith("on") or a == "style"], tag
+        for attribute in ("href", "src"):
+            assert not str(tag.get(attribute, "")).lower().startswith("javascript:"), tag
+    assert "<script>alert(1)</script>Mallory" in hostile.select_one(".comment__meta").get_text()
+    assert hostile.select_one(".comment__meta a[rel]") is None  # its javascript: URL was dropped
+    scripts = [s for s in soup.find_all("script") if s.get("type") != "application/ld+json"]
+    assert scripts == []
+    assert any("author_url" in m and "xss-1.md" in m for m in site.messages())
+
+
+def test_closed_keeps_old_comments_without_an_invitation_and_hidden_shows_nothing(site):
+    closed = site.soup("2024/gesloten/")
+    assert [li["id"] for li in closed.select("ol.comment-list > li")] == ["reactie-wxr-20"]
+    assert closed.select_one(".comment-invite") is None
+    hidden = site.soup("2024/verborgen/")
+    assert hidden.find(id="reacties") is None
+    assert "Niet tonen" not in hidden.get_text()
+
+
+def test_article_without_comments_invites_a_reaction_by_mail(site):
+    section = site.soup("2024/zonder-reacties/").find(id="reacties")
+    assert section.h2.get_text() == "Er zijn nog geen reacties"
+    mailto = section.select_one(".comment-invite a")["href"]
+    assert mailto.startswith("mailto:info@ruimte-en-richting.example?subject=Reactie%20op%3A%20")
+
+
+def test_count_on_cards_and_in_json_ld(site):
+    card = next(c for c in site.soup("index.html").select(".card")
+                if c.h2.get_text(strip=True) == "Met reacties")
+    assert card.find("a", href=f"{PUBLISH_SITEURL}/{ARTICLE}#reacties").get_text() == "6 reacties"
+    ld = json.loads(site.soup(ARTICLE).find("script", type="application/ld+json").string)
+    assert ld["commentCount"] == 6
+
+
+def test_a_file_with_personal_data_or_a_bad_date_is_an_error(tmp_path):
+    content = tmp_path / "content"
+    write_file(content / "authors" / "anna-jansen.md", "Name: Anna Jansen\n\nBio.\n")
+    write_file(content / "articles" / "stuk.md",
+               "Title: Stuk\nDate: 2024-01-01\nAuthor: anna-jansen\n\nTekst.\n")
+    write_file(content / "comments" / "stuk" / "a.md",
+               "id: a\nauthor: Piet\nemail: piet@voorbeeld.example\ndate: 2024-01-02\n\nHoi.\n")
+    write_file(content / "comments" / "stuk" / "b.md",
+               "id: b\nauthor: Kees\ndate: gisteren\n\nHoi.\n")
+    site = publish_site(tmp_path / "output", PATH=str(content))
+    messages = site.messages()
+    assert any("a.md, line 3: field 'email' holds personal data" in m for m in messages)
+    assert any("b.md: field 'date' is 'gisteren'" in m for m in messages)
+    page = (site.output / "2024" / "stuk" / "index.html").read_text(encoding="utf-8")
+    assert "piet@voorbeeld.example" not in page and "Hoi." not in page
+
+
+@pytest.mark.parametrize("payload, survivor", [
+    ("<script>alert(1)</script>tekst", "tekst"),
+    ('<img src=x onerror="alert(1)">', ""),
+    ('<svg onload="alert(1)"><circle/></svg>', ""),
+    ('<a href="javascript:alert(1)">klik</a>', '<a rel="nofollow ugc noopener">klik</a>'),
+    ('<p style="color:red">rood</p>', "<p>rood</p>"),
+    ('<a href="https://ok.example" onclick="x()">ok</a>',
+     '<a href="https://ok.example" rel="nofollow ugc noopener">ok</a>'),
+])
+def test_sanitise_keeps_only_the_allow_list(payload, survivor):
+    assert sanitise(payload) == survivor
