@@ -13,6 +13,7 @@ builds of the same content: the generator string, ``updated`` and the order of
 the entries come from the content, never from the clock.
 """
 
+import functools
 import logging
 import os
 import re
@@ -239,11 +240,19 @@ def get_generators(pelican):
 
 def add_template_helpers(generator):
     env = getattr(generator, "env", None)
-    if env is not None:
-        settings = generator.settings
-        env.globals["feed_url"] = lambda kind, slug="", fmt="atom": feed_path(
-            settings, kind, slug, fmt
-        )
+    if env is None:
+        return
+    settings = generator.settings
+    env.globals["feed_url"] = lambda kind, slug="", fmt="atom": feed_path(
+        settings, kind, slug, fmt
+    )
+
+    # Every page names the same few feeds; render each title once per build.
+    @functools.cache
+    def feed_title(kind: str, site: str, name: str = "") -> str:
+        return str(env.get_template("titles.html").module.feed_title(kind, site, name))
+
+    env.globals["feed_title"] = feed_title
 
 
 def register():

@@ -10,6 +10,7 @@ AVG). Its version id is a hash of the rendered text, so any change to the text
 gives a new id and a subscriber's consent always points at the text they saw.
 """
 
+import functools
 import hashlib
 import logging
 
@@ -106,7 +107,15 @@ def add_template_helpers(generator):
     settings = generator.settings
     env.globals["follow_form"] = form_settings(settings)
     env.globals["follow_scopes"] = lambda content=None: follow_scopes(content, settings)
-    env.filters["consent_version"] = consent_version
+
+    # The consent text is the same on every page; render and hash it once per build.
+    @functools.cache
+    def follow_consent() -> tuple[str, str]:
+        titles = env.get_template("titles.html").module
+        text = str(titles.consent_text(settings["SITENAME"], settings["FOLLOW_FREQUENCY"]))
+        return text, consent_version(text)
+
+    env.globals["follow_consent"] = follow_consent
 
 
 def get_generators(pelican):
