@@ -63,6 +63,8 @@ class Series:
     intro: str = ""
     image: str = ""
     entries: list[Entry] = field(default_factory=list)
+    # Drafts and hidden articles of this series: they may preview it, never appear in it.
+    previews: list = field(default_factory=list)
 
     @property
     def parts(self) -> list:
@@ -175,7 +177,7 @@ def _series(name, published, unpublished, data, settings) -> Series:
     slug = series_slug(name, settings)
     series = Series(name=name, slug=slug, url=settings["SERIES_URL"].format(slug=slug),
                     title=data.get("title") or name, intro=data.get("intro", ""),
-                    image=data.get("image", ""))
+                    image=data.get("image", ""), previews=list(unpublished))
     by_index = defaultdict(list)
     for article in published:
         by_index[_index(article)].append(article)
@@ -202,7 +204,7 @@ def _series(name, published, unpublished, data, settings) -> Series:
     return series
 
 
-def attach(series, unpublished) -> None:
+def attach(series) -> None:
     """Give each part its place: position, neighbours and the part its teaser names."""
     for position, entry in enumerate(series.entries):
         if not entry.published:
@@ -217,11 +219,10 @@ def attach(series, unpublished) -> None:
         article.series_following = later[0] if later else None
         following = next((e for e in series.entries if e.index == entry.index + 1), None)
         article.series_next_part = following.article if following else None
-    for article in unpublished:
-        if getattr(article, "series", None) and series_slug(article.series, article.settings) == series.slug:
-            # Previews of drafts see the series, but no published page links to them.
-            article.series_info = series
-            article.series_next_part = None
+    for article in series.previews:
+        # Previews of drafts see the series, but no published page links to them.
+        article.series_info = series
+        article.series_next_part = None
 
 
 def collect(generator):
@@ -229,7 +230,7 @@ def collect(generator):
     unpublished = list(generator.drafts) + list(generator.hidden_articles)
     series_list = build_series(list(generator.articles), unpublished, generator.settings)
     for series in series_list:
-        attach(series, unpublished)
+        attach(series)
     generator.context[_CONTEXT_KEY] = series_list
 
 
@@ -258,11 +259,11 @@ class SeriesGenerator(Generator):
             return
         if not series.parts:
             return
-        titles = self.env.get_template("titles.html").module
+        feed_title = self.env.globals["feed_title"]
         newest_first = sorted(series.parts, key=lambda a: a.date, reverse=True)
         write_feeds(self.output_path, self.settings, newest_first, kind="series",
                     slug=series.slug, page_path=series.url, oldest_first=True,
-                    title=str(titles.feed_title("series", self.settings["SITENAME"], series.title)))
+                    title=feed_title("series", self.settings["SITENAME"], series.title))
 
 
 def get_generators(pelican):

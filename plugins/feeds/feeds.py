@@ -120,9 +120,7 @@ def build_feed(settings, articles, *, title: str, page_path: str, feed_paths: di
     feed.id(f"{base}/{feed_paths['atom']}")
     feed.title(title)
     feed.subtitle(description or settings.get("SITESUBTITLE") or title)
-    # feedgen gives RSS's <link> the last link added: the page, not the feed itself.
-    feed.link(href=f"{base}/{feed_paths['atom']}", rel="self")
-    feed.link(href=f"{base}/{page_path}", rel="alternate")
+    link_feed(feed, base, feed_paths["atom"], page_path)
     feed.language(settings.get("DEFAULT_LANG", "nl"))
     feed.author({"name": settings["SITENAME"]})
     feed.generator(settings["FEEDS_GENERATOR"])
@@ -133,6 +131,15 @@ def build_feed(settings, articles, *, title: str, page_path: str, feed_paths: di
     for article in articles:
         add_entry(feed, article, base, authority)
     return feed
+
+
+def link_feed(feed, base: str, self_path: str, page_path: str) -> None:
+    """Set the feed's self link (its own file) and its alternate link (the page).
+
+    feedgen gives RSS's <link> the last link added, so the page goes last.
+    """
+    feed.link([{"href": f"{base}/{self_path}", "rel": "self"},
+               {"href": f"{base}/{page_path}", "rel": "alternate"}], replace=True)
 
 
 def add_entry(feed, article, base: str, authority: str) -> None:
@@ -192,9 +199,7 @@ def write_feeds(output_path: str, settings, articles, *, kind: str, slug: str = 
                       feed_paths=paths, description=description)
     write_atomically(os.path.join(output_path, paths["atom"]), feed.atom_str(pretty=True))
     # Each format's self link names its own file, as the W3C validator expects.
-    base = feed_base_url(settings)
-    feed.link([{"href": f"{base}/{paths['rss']}", "rel": "self"},
-               {"href": f"{base}/{page_path}", "rel": "alternate"}], replace=True)
+    link_feed(feed, feed_base_url(settings), paths["rss"], page_path)
     write_atomically(os.path.join(output_path, paths["rss"]), feed.rss_str(pretty=True))
     return paths
 
@@ -219,18 +224,18 @@ class FeedsGenerator(Generator):
 
     def generate_output(self, writer):
         settings, output = self.settings, self.output_path
-        titles = self.env.get_template("titles.html").module
+        feed_title = self.env.globals["feed_title"]
         site = settings["SITENAME"]
         articles = self.context.get("articles", [])
         write_feeds(output, settings, articles, kind="all",
-                    title=str(titles.feed_title("all", site)), page_path="")
+                    title=feed_title("all", site), page_path="")
         for kind, groups in (("category", "categories"), ("author", "authors"), ("tag", "tags")):
             if not feed_path(settings, kind, "x"):
                 continue
             entries = self.context.get(groups, [])
             for term, term_articles in (entries.items() if isinstance(entries, dict) else entries):
                 write_feeds(output, settings, term_articles, kind=kind, slug=term.slug,
-                            title=str(titles.feed_title(kind, site, term.name)),
+                            title=feed_title(kind, site, term.name),
                             page_path=term.url)
 
 

@@ -19,8 +19,8 @@ import re
 
 import css_inline
 from pelican.generators import Generator
-from pelican.utils import slugify
 
+from blog_series.blog_series import series_slug
 from feeds.feeds import absolute_urls, entry_id, feed_base_url, id_authority, write_atomically
 
 from .plaintext import html_to_text
@@ -48,10 +48,10 @@ def unsubscribe_url(settings, site_url: str) -> str:
     return f"{site_url}/#volg"
 
 
-def series_slug(article, settings) -> str | None:
-    """The slug the follow form uses for the article's series scope."""
+def article_series_slug(article, settings) -> str | None:
+    """The slug of the article's series, as the series plugin makes it."""
     series = getattr(article, "series", None)
-    return slugify(series, regex_subs=settings["SLUG_REGEX_SUBSTITUTIONS"]) if series else None
+    return series_slug(series, settings) if series else None
 
 
 def with_alt_text(html: str) -> str:
@@ -116,7 +116,7 @@ class EditionsGenerator(Generator):
             "url": article_url,
             "date": article.date.isoformat(),
             "series": getattr(article, "series", None),
-            "series_slug": series_slug(article, self.settings),
+            "series_slug": article_series_slug(article, self.settings),
             "category": article.category.name if getattr(article, "category", None) else None,
             "category_slug": article.category.slug if getattr(article, "category", None) else None,
             "authors": [author.name for author in getattr(article, "authors", [])],

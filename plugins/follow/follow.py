@@ -18,7 +18,7 @@ from pelican import signals
 
 from plugin_settings import apply_defaults
 
-from .editions import EditionsGenerator, series_slug
+from .editions import EditionsGenerator, article_series_slug
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ def follow_scopes(content, settings) -> list[tuple[str, str, str]]:
     """(kind, slug, name) a reader of ``content`` can follow: site, series, category."""
     scopes = [("site", "", settings.get("SITENAME", ""))]
     if getattr(content, "series", None):
-        scopes.append(("series", series_slug(content, settings), content.series))
+        scopes.append(("series", article_series_slug(content, settings), content.series))
     category = getattr(content, "category", None)
     if category:
         scopes.append(("category", category.slug, category.name))
