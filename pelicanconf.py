@@ -50,6 +50,8 @@ PAGE_EXCLUDES = ["authors", "series", "comments"]
 DEFAULT_PAGINATION = 6
 SUMMARY_MAX_LENGTH = 45
 DEFAULT_CATEGORY = "Algemeen"
+# Articles live in year folders; a year is not a category.
+USE_FOLDER_AS_CATEGORY = False
 CACHE_CONTENT = False
 # Markdown's "smarty" extension would double the Markdown time of a build (see
 # bench/); authors type Dutch quotes („…” and ‘…’) themselves.

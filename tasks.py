@@ -4,6 +4,7 @@ The Makefile only bootstraps the virtualenv and calls these tasks; every task
 calls into Pelican or a plugin package and holds no logic of its own.
 """
 
+import glob
 import sys
 from pathlib import Path
 
@@ -69,6 +70,58 @@ def new(c, title, author="", category="Algemeen"):
     print(f"Draft created: {path.relative_to(ROOT)}")
 
 
+IMPORT_HELP = {
+    "dry_run": "write nothing; print the report of what would be written",
+    "report": "where to write the report (default: import-reports/<source>.txt)",
+    "content": "the content folder to import into",
+}
+
+
+def run_import(source: str, importer, report: str, *args, **options):
+    """Run one importer; print its report, and stop with the reason on bad input."""
+    from migrate import SourceError
+
+    report_path = Path(report or ROOT / "import-reports" / f"{source}.txt")
+    try:
+        result, _ = importer(*args, report_path=report_path, **options)
+    except (SourceError, ValueError) as error:
+        raise Exit(f"Import stopped: {error}", code=1) from error
+    # The full lists can run to thousands of lines; the terminal gets the first ones.
+    print(result.render(listed=None if options.get("dry_run") else 20), end="")
+    if not options.get("dry_run"):
+        print(f"Report written to {report_path}")
+
+
+@task(positional=["export"], help={"export": "the WordPress export (WXR) file", **IMPORT_HELP})
+def import_wordpress(c, export, dry_run=False, report="", content=str(CONFIG["content"])):
+    """Import posts, pages, authors and comments from a WordPress export (WXR)."""
+    from migrate import import_wordpress as importer
+
+    run_import("wordpress", importer, report, Path(export), Path(content), dry_run=dry_run)
+
+
+@task(positional=["export"], help={"export": "the Disqus export (XML) file",
+                                   "wxr": "the WordPress export, to match ?p=<id> links", **IMPORT_HELP})
+def import_disqus(c, export, wxr="", dry_run=False, report="", content=str(CONFIG["content"])):
+    """Import Disqus comments under the articles their threads belong to."""
+    from migrate import import_disqus as importer
+
+    run_import("disqus", importer, report, Path(export), Path(content),
+               wxr=Path(wxr) if wxr else None, dry_run=dry_run)
+
+
+@task(positional=["pages"], help={"pages": "a saved page, a folder of them, or a quoted glob",
+                                  **IMPORT_HELP})
+def import_html(c, pages, dry_run=False, report="", content=str(CONFIG["content"])):
+    """Import articles and comments from saved HTML pages of the old site."""
+    from migrate import import_saved_pages as importer
+
+    found = [Path(p) for p in sorted(glob.glob(pages))] if glob.has_magic(pages) else [Path(pages)]
+    if not found or not all(p.exists() for p in found):
+        raise Exit(f"Import stopped: {pages}: no such file or folder", code=1)
+    run_import("html", importer, report, found, Path(content), dry_run=dry_run)
+
+
 @task(help={"output": "built site to check", "siteurl": "absolute site URL, if any",
             "dynamic": "site path served by the service, not by files"})
 def check_links(c, output=CONFIG["output"], siteurl="", dynamic="/volg/"):
@@ -124,3 +177,19 @@ def bench(c, articles=1000, repeats=3, against="ours"):
     """Time a full build against plain Pelican on a generated corpus."""
     c.run(f"{sys.executable} -m bench.run --articles {articles} --repeats {repeats} "
           f"--against {against}", pty=False)
+
+
+@task(help={"comments": "comments in the generated WordPress export",
+            "paragraphs": "paragraphs per comment (larger file, same records)"})
+def bench_import(c, comments=50_000, paragraphs=1):
+    """Time the WordPress importer, with its peak memory, on a generated export."""
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-import-"))
+    export = folder / "export.xml"
+    c.run(f"{sys.executable} -m bench.wxr_export --comments {comments} "
+          f"--paragraphs {paragraphs} --out {export}")
+    timer = "/usr/bin/time -v " if Path("/usr/bin/time").exists() else ""
+    c.run(f"{timer}{sys.executable} -m invoke --search-root {ROOT} import-wordpress {export} "
+          f"--content {folder / 'content'} --report {folder / 'report.txt'} > {folder / 'out.txt'}")
+    print(f"Import output and report in {folder}")

@@ -2,6 +2,7 @@
 
 import logging
 import os
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,3 +105,30 @@ def sample_articles(status: str | None = "published") -> list[dict]:
     if status is None:
         return articles
     return [a for a in articles if a.get("status", "published") == status]
+
+
+# Independent of the importers' own patterns: any "@" between word characters, any
+# dotted quad, any IPv6 with a "::" or seven colons.
+PRIVATE_DATA = re.compile(r"\w@\w|\b\d{1,3}(?:\.\d{1,3}){3}\b|\b[0-9a-f]{1,4}::[0-9a-f]{0,4}\b"
+                          r"|\b(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}\b", re.IGNORECASE)
+
+
+def comment_files(content: Path) -> dict[str, dict]:
+    """Every comment file under ``content/comments``, by its ``id`` field."""
+    found = {}
+    for path in sorted((content / "comments").rglob("*.md")):
+        fields = read_source(path)
+        found[fields["id"]] = fields
+    return found
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` with its bytes: two equal snapshots mean nothing changed."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def private_data_in(folder: Path) -> list[str]:
+    """``path: match`` for every email- or IP-like string in any file under ``folder``."""
+    return [f"{path}: {match}" for path, data in snapshot(folder).items()
+            for match in PRIVATE_DATA.findall(data.decode("utf-8", "replace"))]

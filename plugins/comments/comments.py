@@ -73,7 +73,8 @@ def sanitise(html: str) -> str:
 
 
 def render_body(text: str) -> str:
-    return sanitise(markdown.markdown(text, output_format="html"))
+    # nl2br: a single newline in a comment is a line break, as it was in WordPress.
+    return sanitise(markdown.markdown(text, extensions=["nl2br"], output_format="html"))
 
 
 def parse_comment_file(path: str) -> dict | None:

@@ -128,7 +128,8 @@ class CheckedMarkdownReader(MarkdownReader):
                 f"field 'Series_index' is {index!r}; expected a whole number from 1, e.g. 'Series_index: 2'"
             )
         image = metadata.get("image")
-        if image:
+        # An imported article keeps its old image URL until the image is fetched.
+        if image and not image.startswith(("https://", "http://")):
             # Image is a path under content/, whatever folder the article is in.
             target = "/" + _PLACEHOLDER.sub(r"\g<path>", image).lstrip("/")
             if not static_file_exists(self.settings, source_path, target):

@@ -1,0 +1,266 @@
+"""Where imports land: files in ``content/``, a state file, and the report.
+
+Re-running an import must be safe. Every file an importer writes is recorded in
+``content/.migrate/state.json`` under its ``(source, source_id)`` key, with the
+SHA-256 of what was written. On the next run a file is:
+
+- written when its key is new and its path is free;
+- left alone when its key is known and nothing changed in the source;
+- rewritten only when the source changed *and* the file is still exactly what the
+  importer wrote (the hash matches): an editor's change is never overwritten;
+- never recreated after an editor deleted it.
+
+Files are written whole (temporary file, then rename). Each write is then appended
+to ``journal.jsonl``, which the state absorbs at the end of the run; rewriting the
+whole state after every file would make a large import quadratic. A run that stops
+midway therefore leaves every written file recorded, and the next run carries on
+where it stopped; a file written just before the journal line is adopted if it is
+exactly what the importer would write.
+"""
+
+import datetime
+import hashlib
+import json
+import os
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+STATE_FOLDER = ".migrate"
+STATE_FILE = "state.json"
+JOURNAL_FILE = "journal.jsonl"
+STATE_VERSION = 1
+
+CREATED = "created"
+UPDATED = "updated"
+UNCHANGED = "unchanged"
+KEPT_EDITED = "kept: edited since the last import"
+KEPT_DELETED = "kept deleted: removed since the last import"
+KEPT_FOREIGN = "kept: a file not written by this importer is in the way"
+OUTCOMES = (CREATED, UPDATED, UNCHANGED, KEPT_EDITED, KEPT_DELETED, KEPT_FOREIGN)
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def write_atomically(path: str | Path, text: str | Iterable[str]) -> None:
+    """Write ``text`` (or its chunks) through a temporary file and a rename.
+
+    Plain strings, not ``pathlib``: pathlib interns every path part it parses, which
+    for tens of thousands of comment files is memory that is never given back.
+    """
+    folder, name = os.path.split(os.fspath(path))
+    os.makedirs(folder, exist_ok=True)
+    temporary = os.path.join(folder, f".{name}.importing")
+    with open(temporary, "w", encoding="utf-8") as handle:
+        handle.writelines([text] if isinstance(text, str) else text)
+    os.replace(temporary, path)
+
+
+def metadata_file(fields: dict[str, str], body: str) -> str:
+    """``Key: value`` lines, a blank line and the body; empty values are left out."""
+    head = "".join(f"{key}: {value}\n" for key, value in fields.items() if value)
+    return f"{head}\n{body}"
+
+
+def utc_iso(moment: datetime.datetime) -> str:
+    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class Orphan:
+    source_id: str
+    url: str
+    reason: str
+
+
+@dataclass
+class Report:
+    """What an import did, counted as it goes; printed and written at the end."""
+
+    source: str
+    input_path: str
+    dry_run: bool = False
+    counts: Counter = field(default_factory=Counter)
+    files: Counter = field(default_factory=Counter)
+    removed: Counter = field(default_factory=Counter)
+    orphans: list[Orphan] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    kept_files: list[str] = field(default_factory=list)
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+
+    def render(self, listed: int | None = None) -> str:
+        """The report; ``listed`` caps the orphans, warnings and kept files shown."""
+        mode = " (dry run: nothing was written)" if self.dry_run else ""
+        lines = [f"Import from {self.source}: {self.input_path}{mode}", ""]
+        lines += [f"  {name}: {number}" for name, number in sorted(self.counts.items())]
+        if self.files:
+            lines += ["", "Files" + (" that would be written" if self.dry_run else "") + ":"]
+            lines += [f"  {outcome}: {self.files[outcome]}" for outcome in OUTCOMES
+                      if self.files[outcome]]
+        lines += _capped([f"    {path}" for path in self.kept_files], listed)
+        removed = sorted((name, number) for name, number in self.removed.items() if number)
+        if removed:
+            lines += ["", "Removed:"]
+            lines += [f"  {name}: {number}" for name, number in removed]
+        lines += ["", f"Orphans: {len(self.orphans)}"]
+        lines += _capped([f"  {o.source_id}  {o.url or '-'}  ({o.reason})" for o in self.orphans],
+                         listed)
+        lines += ["", f"Warnings: {len(self.warnings)}"]
+        lines += _capped([f"  {warning}" for warning in self.warnings], listed)
+        return "\n".join(lines) + "\n"
+
+
+def _capped(lines: list[str], limit: int | None) -> list[str]:
+    if limit is None or len(lines) <= limit:
+        return lines
+    return lines[:limit] + [f"  … and {len(lines) - limit} more in the report file"]
+
+
+class ContentStore:
+    """Writes an importer's files under ``content/`` and remembers what it wrote."""
+
+    def __init__(self, content_dir: Path, report: Report):
+        self.content_dir = Path(content_dir)
+        self.content_root = os.fspath(content_dir)
+        self.report = report
+        self.dry_run = report.dry_run
+        self.state_path = self.content_dir / STATE_FOLDER / STATE_FILE
+        self.journal_path = self.content_dir / STATE_FOLDER / JOURNAL_FILE
+        self.entries = self._load_state()
+        self._changed = self._replay_journal()
+        self._journal = None
+
+    def _load_state(self) -> dict:
+        try:
+            state = json.loads(self.state_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except ValueError as error:
+            raise ValueError(f"{self.state_path}: not valid JSON ({error}); restore it from "
+                             "version control before importing again") from error
+        if state.get("version") != STATE_VERSION:
+            raise ValueError(f"{self.state_path}: unknown version {state.get('version')!r}")
+        return {key: (entry["path"], entry["sha256"]) for key, entry in state["entries"].items()}
+
+    def _replay_journal(self) -> bool:
+        """Take in the writes of a run that stopped before saving the state."""
+        try:
+            lines = self.journal_path.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return False
+        for line in lines:
+            try:
+                key, path, sha256 = json.loads(line)
+            except ValueError:
+                break  # the last line of a run killed while writing it
+            self.entries[key] = (path, sha256)
+        return True
+
+    def _record(self, key: str, relative_path: str, sha256: str) -> None:
+        self.entries[key] = (relative_path, sha256)
+        self._changed = True
+        if self.dry_run:
+            return
+        if self._journal is None:
+            self.journal_path.parent.mkdir(parents=True, exist_ok=True)
+            self._journal = self.journal_path.open("a", encoding="utf-8")
+        self._journal.write(json.dumps([key, relative_path, sha256], ensure_ascii=False) + "\n")
+        self._journal.flush()
+
+    @staticmethod
+    def key(source: str, kind: str, source_id: str) -> str:
+        return f"{source}:{kind}:{source_id}"
+
+    def recorded_path(self, key: str) -> str | None:
+        entry = self.entries.get(key)
+        return entry[0] if entry else None
+
+    def recorded_articles(self, source: str) -> dict[str, str]:
+        """``key → path`` of every file but comments this importer wrote from ``source``."""
+        return {key: path for key, (path, _) in self.entries.items()
+                if key.startswith(f"{source}:") and ":comment:" not in key}
+
+    def put(self, key: str, relative_path: str, text: str) -> str:
+        """Write one file, unless that would lose an edit; return the outcome."""
+        entry = self.entries.get(key)
+        if entry:
+            relative_path = entry[0]
+        path = os.path.join(self.content_root, relative_path)
+        new_hash = digest(text)
+        try:
+            with open(path, encoding="utf-8") as handle:
+                current_hash = digest(handle.read())
+        except FileNotFoundError:
+            current_hash = None
+        if entry is None:
+            if current_hash is None:
+                outcome = CREATED
+            elif current_hash == new_hash:
+                outcome = UNCHANGED  # written by an earlier run that stopped early
+            else:
+                outcome = KEPT_FOREIGN
+        elif current_hash is None:
+            outcome = KEPT_DELETED
+        elif current_hash != entry[1]:
+            outcome = KEPT_EDITED
+        elif current_hash == new_hash:
+            outcome = UNCHANGED
+        else:
+            outcome = UPDATED
+        self.report.files[outcome] += 1
+        if outcome in (KEPT_EDITED, KEPT_FOREIGN):
+            self.report.kept_files.append(relative_path)
+        if outcome in (CREATED, UPDATED) and not self.dry_run:
+            write_atomically(path, text)
+        if outcome in (CREATED, UPDATED, UNCHANGED) and (
+                entry is None or entry[1] != new_hash):
+            self._record(key, relative_path, new_hash)
+        return outcome
+
+    def save(self) -> None:
+        """Fold the journal into the state file; unchanged state is not rewritten."""
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
+        if self.dry_run or not self._changed:
+            return
+        write_atomically(self.state_path, self._state_lines())
+        self.journal_path.unlink(missing_ok=True)
+        self._changed = False
+
+    def _state_lines(self) -> Iterator[str]:
+        """The state as JSON, one entry a line (readable diffs), generated as written."""
+        yield f'{{"version": {STATE_VERSION}, "entries": {{\n'
+        last = len(self.entries) - 1
+        for number, key in enumerate(sorted(self.entries)):
+            path, sha256 = self.entries[key]
+            entry = json.dumps({"path": path, "sha256": sha256}, ensure_ascii=False)
+            yield f" {json.dumps(key, ensure_ascii=False)}: {entry}{',' if number < last else ''}\n"
+        yield "}}\n"
+
+    def write_manifest(self, name: str, header: list[str], rows: list[list[str]]) -> str:
+        """A tab-separated list next to the state (remote images, attachments)."""
+        path = self.content_dir / STATE_FOLDER / name
+        text = "\t".join(header) + "\n" + "".join("\t".join(row) + "\n" for row in rows)
+        if not self.dry_run:
+            try:
+                unchanged = path.read_text(encoding="utf-8") == text
+            except FileNotFoundError:
+                unchanged = False
+            if not unchanged:
+                write_atomically(path, text)
+        return str(path)
+
+
+def finish(store: ContentStore, report_path: Path | None) -> str:
+    """Save the state and write the full report to ``report_path`` (unless dry)."""
+    store.save()
+    text = store.report.render()
+    if report_path and not store.dry_run:
+        write_atomically(Path(report_path), text)
+    return text

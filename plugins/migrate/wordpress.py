@@ -1,0 +1,367 @@
+"""Import a WordPress export (WXR 1.0–1.2): posts, pages, authors and comments.
+
+The export is read twice, streaming. The first pass indexes what later items refer
+to (attachments for featured images, authors, each post's slug); the second writes
+the files. Elements are matched by local name, because the WXR namespace differs
+between versions and exporters (``http://wordpress.org/export/1.2/`` or ``https://``).
+"""
+
+import datetime
+import email.utils
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from site_nl.drafts import dutch_slug
+
+from .content_index import SlugAllocator
+from .store import ContentStore, Orphan, Report, finish, metadata_file, utc_iso
+from .text import (
+    article_markdown,
+    comment_markdown,
+    image_urls,
+    person_name,
+    plain_text,
+    public_url,
+    remove_private_data,
+)
+from .xmlstream import local_name, namespace, records, text_of
+
+SOURCE = "wxr"
+# WordPress status → Pelican status. Private posts become drafts, not "hidden":
+# Pelican publishes hidden content at its URL, and a private post must stay private.
+STATUS_MAP = {"publish": "published", "draft": "draft", "pending": "draft",
+              "future": "draft", "private": "draft"}
+COMMENT_TYPES = {"": "comment", "comment": "comment", "pingback": "pingback",
+                 "trackback": "trackback"}
+# WordPress's own default category in English and Dutch; Pelican's DEFAULT_CATEGORY
+# stands in for it.
+DEFAULT_CATEGORIES = {"uncategorized", "geen categorie", "ongecategoriseerd"}
+_POST_ID_IN_URL = re.compile(r"[?&](?:p|page_id|attachment_id)=(\d+)")
+
+
+def qualified(tag: str) -> str:
+    """``wp:post_id``, ``content:encoded``, ``excerpt:encoded``, ``dc:creator`` or ``title``."""
+    uri, name = namespace(tag), local_name(tag)
+    if "wordpress.org/export" in uri:
+        return f"{'excerpt' if uri.rstrip('/').endswith('excerpt') else 'wp'}:{name}"
+    if "purl.org/rss/1.0/modules/content" in uri:
+        return f"content:{name}"
+    if "purl.org/dc/elements" in uri:
+        return f"dc:{name}"
+    return name
+
+
+@dataclass
+class Item:
+    fields: dict[str, str] = field(default_factory=dict)
+    categories: list[tuple[str, str]] = field(default_factory=list)
+    meta: dict[str, str] = field(default_factory=dict)
+    comments: list[dict[str, str]] = field(default_factory=list)
+
+    @classmethod
+    def read(cls, element) -> "Item":
+        item = cls()
+        for child in element:
+            key = qualified(child.tag)
+            if key == "category":
+                item.categories.append((child.get("domain", ""), text_of(child)))
+            elif key == "wp:postmeta":
+                values = {qualified(part.tag): text_of(part) for part in child}
+                item.meta[values.get("wp:meta_key", "")] = values.get("wp:meta_value", "")
+            elif key == "wp:comment":
+                item.comments.append({qualified(part.tag): text_of(part) for part in child
+                                      if qualified(part.tag) != "wp:commentmeta"})
+            else:
+                item.fields.setdefault(key, text_of(child))
+        return item
+
+    @property
+    def kind(self) -> str:
+        return self.fields.get("wp:post_type") or "post"
+
+    @property
+    def link(self) -> str:
+        return self.fields.get("link") or self.fields.get("guid", "")
+
+    @property
+    def post_id(self) -> str:
+        """The WordPress id; older or hand-made exports only carry it in the guid."""
+        if self.fields.get("wp:post_id"):
+            return self.fields["wp:post_id"]
+        for url in (self.fields.get("guid", ""), self.fields.get("link", "")):
+            found = _POST_ID_IN_URL.search(url)
+            if found:
+                return found[1]
+        return "t-" + dutch_slug(self.fields.get("title", ""))[:40]
+
+
+def parse_wp_date(value: str, *, utc: bool) -> datetime.datetime | None:
+    """A WXR ``YYYY-MM-DD HH:MM:SS``; None for empty or WordPress's ``0000-00-00``."""
+    if not value or value.startswith("0000"):
+        return None
+    try:
+        moment = datetime.datetime.strptime(value.strip(), "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=datetime.UTC) if utc else moment
+
+
+def metadata_date(moment: datetime.datetime) -> str:
+    """UTC times carry their zone; local times stay as written (the site's time zone)."""
+    return utc_iso(moment) if moment.tzinfo else f"{moment:%Y-%m-%d %H:%M}"
+
+
+def normalised_url(url: str) -> str:
+    """An old URL reduced to what identifies a page: host without www, path, post id."""
+    parts = urlsplit(url.strip())
+    host = parts.hostname or ""
+    host = host[4:] if host.startswith("www.") else host
+    path = re.sub(r"/(?:index\.(?:html?|php))?$", "", parts.path)
+    query = parse_qs(parts.query)
+    for name in ("p", "page_id"):
+        if name in query:
+            return f"{host}/?{name}={query[name][0]}"
+    return f"{host}{unquote(path)}"
+
+
+@dataclass
+class Index:
+    """What the first pass learns: everything an item may point to."""
+
+    slugs: dict[str, str] = field(default_factory=dict)           # post id → slug
+    links: dict[str, str] = field(default_factory=dict)           # normalised link → slug
+    attachments: dict[str, tuple[str, str]] = field(default_factory=dict)  # id → url, alt
+    authors: dict[str, str] = field(default_factory=dict)         # login → display name
+    channel_date: datetime.datetime | None = None
+    # The old site's host: ids are unique per WordPress site, not across sites.
+    site: str = ""
+
+    def key(self, kind: str, source_id: str) -> str:
+        return ContentStore.key(SOURCE, f"{self.site}:{kind}", source_id)
+
+
+def build_index(path: Path, store: ContentStore) -> Index:
+    index = Index()
+    slugs = SlugAllocator(store.content_dir, store.recorded_articles(SOURCE))
+    for element in records(path, depth=2):
+        name = qualified(element.tag)
+        if name in ("wp:base_site_url", "link") and not index.site:
+            index.site = normalised_url(text_of(element)) or "site"
+        elif name == "wp:author":
+            values = {qualified(part.tag): text_of(part) for part in element}
+            login = values.get("wp:author_login", "")
+            display = values.get("wp:author_display_name") or " ".join(
+                filter(None, (values.get("wp:author_first_name"), values.get("wp:author_last_name"))))
+            index.authors[login] = display or login
+        elif name == "pubDate":
+            index.channel_date = _rfc822(text_of(element))
+        elif name == "item":
+            item = Item.read(element)
+            if item.kind == "attachment":
+                url = item.fields.get("wp:attachment_url") or item.fields.get("guid", "")
+                index.attachments[item.post_id] = (url, item.meta.get("_wp_attachment_image_alt", ""))
+            elif item.kind in ("post", "page") and item.fields.get("wp:status", "publish") in STATUS_MAP:
+                key = index.key(item.kind, item.post_id)
+                recorded = store.recorded_path(key)
+                wanted = (Path(recorded).stem if recorded else
+                          dutch_slug(unquote(item.fields.get("wp:post_name", "")))
+                          or dutch_slug(plain_text(item.fields.get("title", "")))
+                          or f"{item.kind}-{item.post_id}")
+                slug = slugs.allocate(key, wanted, item.post_id)
+                index.slugs[item.post_id] = slug
+                for url in (item.fields.get("link", ""), item.fields.get("guid", "")):
+                    if url:
+                        index.links.setdefault(normalised_url(url), slug)
+    return index
+
+
+def _rfc822(value: str) -> datetime.datetime | None:
+    try:
+        return email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class WordPressImport:
+    def __init__(self, path: Path, store: ContentStore, index: Index):
+        self.path = path
+        self.store = store
+        self.report = store.report
+        self.index = index
+        self.images: set[tuple[str, str]] = set()
+        self.attachments: list[list[str]] = []
+        self.authors_written: set[str] = set()
+
+    def run(self) -> None:
+        for element in records(self.path, depth=2):
+            if qualified(element.tag) == "item":
+                self.item(Item.read(element))
+        self.store.write_manifest(
+            "images-wordpress.tsv", ["url", "used_in"], sorted(map(list, self.images)))
+        self.store.write_manifest(
+            "attachments-wordpress.tsv", ["id", "url", "title", "parent_id"], self.attachments)
+
+    def item(self, item: Item) -> None:
+        kind, status = item.kind, item.fields.get("wp:status", "publish")
+        title = plain_text(item.fields.get("title", "")) or f"(zonder titel {item.post_id})"
+        if kind == "attachment":
+            url = item.fields.get("wp:attachment_url") or item.fields.get("guid", "")
+            self.attachments.append([item.post_id, url, title, item.fields.get("wp:post_parent", "")])
+            self.report.counts["attachments listed"] += 1
+            self.orphan_comments(item, f"comment on attachment {item.post_id}")
+            return
+        if kind not in ("post", "page") or status not in STATUS_MAP:
+            what = kind if kind not in ("post", "page") else f"{kind} with status {status!r}"
+            self.report.counts[f"skipped: {what}"] += 1
+            if kind in ("post", "page"):
+                self.report.warn(f"{kind} {item.post_id} {title!r}: status {status!r} is not "
+                                 "imported (WordPress trash or an unsaved auto-draft)")
+            self.orphan_comments(item, f"its {what} {item.post_id} is not imported")
+            return
+        slug = self.index.slugs[item.post_id]
+        written_date = self.write_post(item, kind, slug, title, STATUS_MAP[status])
+        if kind == "page" and item.comments:
+            # Kept, so nothing is lost, though the theme shows comments on articles only.
+            self.report.counts["comments on pages (kept, not shown)"] += sum(
+                1 for c in item.comments if c.get("wp:comment_approved") in ("0", "1"))
+        self.write_comments(item, slug, written_date)
+
+    def post_date(self, item: Item, what: str) -> datetime.datetime:
+        fields = item.fields
+        moment = parse_wp_date(fields.get("wp:post_date_gmt", ""), utc=True)
+        if moment is None:
+            moment = parse_wp_date(fields.get("wp:post_date", ""), utc=False)
+            if moment is None:
+                moment = _rfc822(fields.get("pubDate", "")) or self.index.channel_date
+                self.report.warn(f"{what}: no post date; used {moment or 'none'}")
+        return moment or datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+
+    def write_post(self, item: Item, kind: str, slug: str, title: str, status: str):
+        fields, removed = item.fields, self.report.removed
+        what = f"{kind} {item.post_id} {title!r}"
+        date = self.post_date(item, what)
+        modified = parse_wp_date(fields.get("wp:post_modified_gmt", ""), utc=True)
+        category, tags = self.terms(item)
+        image, image_alt = self.index.attachments.get(item.meta.get("_thumbnail_id", ""), ("", ""))
+        body = article_markdown(fields.get("content:encoded", ""), removed)
+        metadata = {
+            "Title": remove_private_data(title, removed),
+            "Date": metadata_date(date),
+            "Modified": metadata_date(modified) if modified and date.tzinfo and modified > date else "",
+            "Slug": slug,
+            "Author": self.author(fields.get("dc:creator", "")),
+            "Category": category if kind == "post" else "",
+            "Tags": ", ".join(tags) if kind == "post" else "",
+            "Summary": remove_private_data(plain_text(fields.get("excerpt:encoded", "")), removed),
+            "Image": public_url(image, removed),
+            "Image_alt": plain_text(image_alt) if image else "",
+            "Status": "" if status == "published" else status,
+            "Comments": "closed" if fields.get("wp:comment_status") == "closed" and kind == "post" else "",
+        }
+        if status != "published":
+            self.report.counts[f"{kind}s as draft (WordPress: {fields.get('wp:status')})"] += 1
+        self.report.counts[f"{kind}s"] += 1
+        folder = f"articles/{date:%Y}" if kind == "post" else "pages"
+        relative = f"{folder}/{slug}.md"
+        self.store.put(self.index.key(kind, item.post_id), relative, metadata_file(metadata, body))
+        for url in image_urls(body) + ([metadata["Image"]] if metadata["Image"] else []):
+            self.images.add((url, relative))
+        return date
+
+    def terms(self, item: Item) -> tuple[str, list[str]]:
+        """Pelican has one category: the first becomes it, later ones become tags."""
+        categories, tags = [], []
+        for domain, name in item.categories:
+            name = plain_text(name)
+            if domain in ("", "category") and name:
+                categories.append(name)
+            elif domain in ("post_tag", "tag") and name:
+                tags.append(name)
+        categories = [c for c in categories if c.lower() not in DEFAULT_CATEGORIES]
+        category = categories[0] if categories else ""
+        extra = [c for c in categories[1:] if c not in tags]
+        return category, [t.replace(",", " ") for t in tags + extra]
+
+    def author(self, login: str) -> str:
+        """The author's slug; their profile is written once, with no address in it."""
+        login = plain_text(login)
+        if not login:
+            return ""
+        name = person_name(self.index.authors.get(login) or login, self.report.removed,
+                           fallback=login)
+        slug = dutch_slug(name) or dutch_slug(login)
+        if slug not in self.authors_written:
+            self.authors_written.add(slug)
+            self.report.counts["authors"] += 1
+            self.store.put(self.index.key("author", login), f"authors/{slug}.md",
+                           metadata_file({"Name": name}, ""))
+        return slug
+
+    def orphan_comments(self, item: Item, reason: str) -> None:
+        for comment in item.comments:
+            self.report.orphans.append(Orphan(
+                f"wxr comment {comment.get('wp:comment_id', '?')}", item.link, reason))
+
+    def write_comments(self, item: Item, slug: str, post_date: datetime.datetime) -> None:
+        report = self.report
+        kept = {}
+        for comment in item.comments:
+            approved = comment.get("wp:comment_approved", "")
+            kind = COMMENT_TYPES.get(comment.get("wp:comment_type", ""))
+            if approved == "spam":
+                report.counts["skipped: spam comments"] += 1
+            elif approved in ("trash", "post-trashed"):
+                report.counts["skipped: trashed comments"] += 1
+            elif approved not in ("0", "1"):
+                report.counts[f"skipped: comments with status {approved!r}"] += 1
+            elif kind is None:
+                report.counts[f"skipped: comments of type {comment['wp:comment_type']!r}"] += 1
+            else:
+                kept[comment.get("wp:comment_id", "")] = (comment, kind)
+        for comment_id, (comment, kind) in kept.items():
+            parent = comment.get("wp:comment_parent", "0")
+            if parent not in ("", "0") and parent not in kept:
+                report.orphans.append(Orphan(
+                    f"wxr comment {comment_id}", f"{item.link}#comment-{comment_id}",
+                    f"its parent comment {parent} is not imported (spam, trash or absent); "
+                    "shown as a top-level comment"))
+            status = "approved" if comment["wp:comment_approved"] == "1" else "pending"
+            what = f"comment {comment_id} on {item.link}"
+            date = parse_wp_date(comment.get("wp:comment_date_gmt", ""), utc=True)
+            if date is None:
+                # The blog's time zone is not in the export; the local time is the
+                # closest there is, and the post's date the last resort.
+                local = parse_wp_date(comment.get("wp:comment_date", ""), utc=True)
+                date = local or post_date
+                report.warn(f"{what}: comment_date_gmt is "
+                            f"{comment.get('wp:comment_date_gmt') or 'empty'!r}; used "
+                            f"{'comment_date' if local else 'the post date'} {utc_iso(date)}")
+            fields = {
+                "id": f"wxr-{comment_id}",
+                "parent": f"wxr-{parent}" if parent not in ("", "0") else "",
+                "author": person_name(comment.get("wp:comment_author", ""), report.removed),
+                "author_url": public_url(comment.get("wp:comment_author_url", ""), report.removed),
+                "date": utc_iso(date),
+                "type": kind,
+                "status": status,
+                "source": SOURCE,
+                "source_id": comment_id,
+            }
+            body = comment_markdown(comment.get("wp:comment_content", ""), report.removed)
+            self.store.put(self.index.key("comment", comment_id),
+                           f"comments/{slug}/wxr-{comment_id}.md", metadata_file(fields, body))
+            counter = (f"{kind}s" if kind != "comment" else
+                       f"comments imported ({status})")
+            report.counts[counter] += 1
+
+
+def import_wordpress(path: Path, content_dir: Path, *, dry_run: bool = False,
+                     report_path: Path | None = None) -> tuple[Report, str]:
+    """Import one WXR file into ``content_dir``; return the report and its text."""
+    report = Report(source="WordPress (WXR)", input_path=str(path), dry_run=dry_run)
+    store = ContentStore(content_dir, report)
+    index = build_index(Path(path), store)
+    WordPressImport(Path(path), store, index).run()
+    return report, finish(store, report_path)
