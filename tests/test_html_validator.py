@@ -1,28 +1,10 @@
 """The Nu HTML Checker (vnu) finds no error on any page of either build."""
 
-import json
-import subprocess
-
 import pytest
 
-from tests.tools import java_and_vnu
+from tests.tools import vnu_errors
 
 pytestmark = pytest.mark.validator
-
-
-def vnu_errors(folder) -> list[str]:
-    java, jar = java_and_vnu()
-    result = subprocess.run(
-        [java, "-jar", str(jar), "--errors-only", "--skip-non-html", "--format", "json",
-         str(folder)],
-        capture_output=True, text=True, timeout=600,
-    )
-    report = json.loads(result.stderr or result.stdout or '{"messages": []}')
-    return [
-        f"{m.get('url', '?').rsplit('/output/', 1)[-1]}:{m.get('lastLine')}: {m['message']}"
-        for m in report["messages"]
-        if m.get("type") in ("error", "non-document-error")
-    ]
 
 
 @pytest.mark.parametrize("site", ["dev_site", "published_site"])

@@ -12,6 +12,7 @@ from lxml import etree
 
 from migrate import import_wordpress
 from tests.support import ROOT, comment_files, private_data_in, publish_site, read_source, snapshot
+from tests.tools import vnu_errors
 
 FIXTURES = ROOT.parent / "shared" / "fixtures" / "wordpress"
 EXPORTS = ["theme-preview.xml", "64-block-test-data.xml"]
@@ -96,3 +97,11 @@ def test_the_imported_site_builds_and_shows_the_comments(imported):
     for comment_id, _ in replies:
         soup = site.soup(page_of[files[f"wxr-{comment_id}"]["path"].parent.name])
         assert soup.find("li", id=f"reactie-wxr-{comment_id}")["class"][1] == "comment--depth-2"
+
+
+@pytest.mark.validator
+def test_the_imported_site_is_valid_html5(imported):
+    export, content, _, folder = imported
+    output = folder / "output-vnu"
+    publish_site(output, PATH=str(content))
+    assert vnu_errors(output) == []

@@ -1,6 +1,8 @@
 """Locating the external tools some tests need; fail in CI, skip elsewhere."""
 
+import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -36,3 +38,18 @@ def chromium() -> str:
     found = next((shutil.which(n) for n in ("chromium", "chromium-browser") if shutil.which(n)),
                  None)
     return require_tool(found, "Chromium", "sudo apt-get install chromium")
+
+
+def vnu_errors(folder) -> list[str]:
+    java, jar = java_and_vnu()
+    result = subprocess.run(
+        [java, "-jar", str(jar), "--errors-only", "--skip-non-html", "--format", "json",
+         str(folder)],
+        capture_output=True, text=True, timeout=600,
+    )
+    report = json.loads(result.stderr or result.stdout or '{"messages": []}')
+    return [
+        f"{m.get('url', '?').rsplit('/output/', 1)[-1]}:{m.get('lastLine')}: {m['message']}"
+        for m in report["messages"]
+        if m.get("type") in ("error", "non-document-error")
+    ]

@@ -20,7 +20,14 @@ from site_nl.drafts import dutch_slug
 
 from .content_index import SlugAllocator
 from .store import ContentStore, Report, finish, metadata_file, utc_iso
-from .text import article_markdown, comment_markdown, person_name, plain_text, public_url
+from .text import (
+    article_markdown,
+    comment_markdown,
+    person_name,
+    plain_text,
+    public_url,
+    remove_private_data,
+)
 from .wordpress import normalised_url
 
 SOURCE = "html"
@@ -185,11 +192,12 @@ class SavedPagesImport:
         slug = self.slugs.allocate(key, Path(recorded).stem if recorded else dutch_slug(title),
                                    hashlib.sha1(source_id.encode()).hexdigest()[:6])
         metadata = {
-            "Title": title,
+            "Title": remove_private_data(title, report.removed),
             "Date": utc_iso(date),
             "Slug": slug,
             "Author": self.author(author_name) if author_name else "",
-            "Summary": plain_text(meta_content(soup, "description", "og:description")),
+            "Summary": remove_private_data(
+                plain_text(meta_content(soup, "description", "og:description")), report.removed),
         }
         markdown = article_markdown(str(body), report.removed, wordpress=False)
         self.store.put(key, f"articles/{date:%Y}/{slug}.md", metadata_file(metadata, markdown))

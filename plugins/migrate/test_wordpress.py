@@ -144,6 +144,7 @@ def test_block_comments_shortcodes_and_empty_paragraphs_are_cleaned_out(tmp_path
     for leftover in ("wp:", "[gallery", "[caption", "[/caption]", "[contact-form-7", "&nbsp;"):
         assert leftover not in body
     assert "Overleg op afstand" in body  # a caption's text is the author's
+    assert "## Wat werkt" in body and "### Wat niet werkt" in body  # h4 after h2: no gap
     assert "\\[sic]" in body and "\\[1]" in body  # prose in brackets is not a shortcode
     assert {k for k in report.removed if k.startswith("shortcode")} == {
         "shortcode [gallery]", "shortcode [caption]", "shortcode [contact-form-7]"}

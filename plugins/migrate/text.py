@@ -68,6 +68,8 @@ _BLOCK_START = re.compile(
     r"^\s*<(?:p|div|h[1-6]|ul|ol|li|blockquote|pre|table|figure|hr|dl|address|form|section)\b",
     re.I)
 _HAS_PARAGRAPHS = re.compile(r"<p[\s>]", re.I)
+_HEADING = re.compile(r"<h([1-6])[\s>]", re.I)
+_HEADING_TAG = re.compile(r"<(/?)h([1-6])(?=[\s>])", re.I)
 
 
 def repair(text: str | None) -> str:
@@ -171,6 +173,19 @@ def _to_markdown(converter: _Converter, cleaned_html: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", markdown).strip() + "\n"
 
 
+def normalise_headings(html_text: str) -> str:
+    """Body headings from h2 down, without gaps: the page's title is the only h1.
+
+    Old posts often start at h1 or h3, or jump from h2 to h4; screen-reader users
+    navigate by these levels, so the distinct levels are renumbered 2, 3, 4…
+    """
+    levels = sorted({int(level) for level in _HEADING.findall(html_text)})
+    new_level = {level: min(2 + rank, 6) for rank, level in enumerate(levels)}
+    if all(new_level[level] == level for level in levels):
+        return html_text
+    return _HEADING_TAG.sub(lambda m: f"<{m[1]}h{new_level[int(m[2])]}", html_text)
+
+
 def article_markdown(content: str, removed: Counter, *, wordpress: bool = True) -> str:
     """An old article's HTML as safe Markdown."""
     content = repair(content)
@@ -182,7 +197,7 @@ def article_markdown(content: str, removed: Counter, *, wordpress: bool = True) 
     cleaned = nh3.clean(content, tags=ARTICLE_TAGS, attributes=ARTICLE_ATTRIBUTES,
                         url_schemes=IMPORT_URL_SCHEMES, link_rel=None)
     cleaned = _EMPTY_PARAGRAPH.sub("", remove_private_data(cleaned, removed))
-    return _to_markdown(_ARTICLE_CONVERTER, cleaned)
+    return _to_markdown(_ARTICLE_CONVERTER, normalise_headings(cleaned))
 
 
 def comment_markdown(content: str, removed: Counter) -> str:

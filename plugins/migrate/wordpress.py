@@ -289,9 +289,10 @@ class WordPressImport:
         login = plain_text(login)
         if not login:
             return ""
+        # A login can be an email address; the profile then gets a neutral name.
         name = person_name(self.index.authors.get(login) or login, self.report.removed,
-                           fallback=login)
-        slug = dutch_slug(name) or dutch_slug(login)
+                           fallback="Redactie")
+        slug = dutch_slug(name)
         if slug not in self.authors_written:
             self.authors_written.add(slug)
             self.report.counts["authors"] += 1
