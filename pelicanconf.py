@@ -120,6 +120,9 @@ FOLLOW_EDITIONS_MAX = 100
 
 # --- Theme and plugins -------------------------------------------------------------
 THEME = str(PROJECT_ROOT / "theme")
+# Pelican's Jinja options plus no freshness check per template lookup: each build
+# makes a new environment anyway, and the check is a stat() per include or import.
+JINJA_ENVIRONMENT = {"trim_blocks": True, "lstrip_blocks": True, "extensions": [], "auto_reload": False}
 # Pages in the main menu, in this order, by slug; the footer links the privacy page.
 MENU_PAGES = ["over-ons", "contact"]
 FOOTER_PAGES = ["privacy"]

@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from .content_index import content_slugs
-from .store import ContentStore, Orphan, Report, finish, metadata_file, utc_iso
+from .store import ContentStore, Orphan, Report, finish, metadata_file, safe_id, utc_iso
 from .text import comment_markdown, person_name
 from .wordpress import Index, build_index, normalised_url
 from .xmlstream import local_name, records, text_of
@@ -123,7 +123,7 @@ class DisqusImport:
 
     def post(self, element) -> None:
         report = self.report
-        post_id = disqus_id(element)
+        post_id = safe_id(disqus_id(element))
         if is_true(element, "isSpam"):
             report.counts["skipped: spam comments"] += 1
             return
@@ -153,7 +153,7 @@ class DisqusImport:
         status = "approved" if approved else "pending"
         fields = {
             "id": f"disqus-{post_id}",
-            "parent": f"disqus-{parent}" if parent else "",
+            "parent": f"disqus-{safe_id(parent)}" if parent else "",
             "author": person_name(name, report.removed),
             "date": utc_iso(date),
             "type": "comment",

@@ -19,7 +19,7 @@ from bs4 import BeautifulSoup, Tag
 from site_nl.drafts import dutch_slug
 
 from .content_index import SlugAllocator
-from .store import ContentStore, Report, finish, metadata_file, utc_iso
+from .store import ContentStore, Report, finish, metadata_file, safe_id, utc_iso
 from .text import (
     article_markdown,
     comment_markdown,
@@ -231,7 +231,7 @@ class SavedPagesImport:
             number = re.sub(r"^(?:li-)?comment-", "", item.get("id", "")) or None
             # Classic themes put the text straight into the comment's own element.
             content = (item.select_one(".comment-content, .comment-text, .comment-body")
-                       or item.select_one(f"#comment-{number}") or item)
+                       or item.find(id=f"comment-{number}") or item)
             author_tag = item.select_one(".comment-author .fn, .comment-author cite, .fn")
             link = author_tag.find("a") if author_tag else item.select_one("a.url")
             author = (author_tag or link).get_text() if (author_tag or link) else ""
@@ -246,7 +246,7 @@ class SavedPagesImport:
                                         "footer"):
                 extra.decompose()
             text = content.decode_contents()
-            number = number or hashlib.sha1(text.encode()).hexdigest()[:10]
+            number = safe_id(number) if number else hashlib.sha1(text.encode()).hexdigest()[:10]
             if date is None:
                 # Themes show no date on pingbacks; the article's date keeps the order.
                 date = article_date
@@ -254,6 +254,7 @@ class SavedPagesImport:
                             f"used the article's date {utc_iso(date)}")
             parent_item = item.find_parent(lambda tag: tag in items)
             parent = re.sub(r"^(?:li-)?comment-", "", parent_item.get("id", "")) if parent_item else ""
+            parent = safe_id(parent) if parent else ""
             classes = item.get("class", [])
             kind = "pingback" if "pingback" in classes else "trackback" if "trackback" in classes else "comment"
             found.append({

@@ -22,6 +22,7 @@ import datetime
 import hashlib
 import json
 import os
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ UNCHANGED = "unchanged"
 KEPT_EDITED = "kept: edited since the last import"
 KEPT_DELETED = "kept deleted: removed since the last import"
 KEPT_FOREIGN = "kept: a file not written by this importer is in the way"
+_SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 OUTCOMES = (CREATED, UPDATED, UNCHANGED, KEPT_EDITED, KEPT_DELETED, KEPT_FOREIGN)
 
 
@@ -60,9 +62,24 @@ def write_atomically(path: str | Path, text: str | Iterable[str]) -> None:
 
 
 def metadata_file(fields: dict[str, str], body: str) -> str:
-    """``Key: value`` lines, a blank line and the body; empty values are left out."""
-    head = "".join(f"{key}: {value}\n" for key, value in fields.items() if value)
+    """``Key: value`` lines, a blank line and the body; empty values are left out.
+
+    Each value is put on one line, so that no imported value can add a field.
+    """
+    head = "".join(f"{key}: {' '.join(str(value).split())}\n"
+                   for key, value in fields.items() if value and str(value).strip())
     return f"{head}\n{body}"
+
+
+def safe_id(raw: str) -> str:
+    """An id from the old site, fit for a file name and an HTML anchor.
+
+    Ids are numbers in every real export; anything else (``../../x``, quotes) is
+    replaced by a stable hash, so an id can never point outside ``content/``.
+    """
+    if _SAFE_ID.fullmatch(raw):
+        return raw
+    return "h" + hashlib.sha256(raw.encode("utf-8")).hexdigest()[:12]
 
 
 def utc_iso(moment: datetime.datetime) -> str:
@@ -190,7 +207,9 @@ class ContentStore:
         entry = self.entries.get(key)
         if entry:
             relative_path = entry[0]
-        path = os.path.join(self.content_root, relative_path)
+        path = os.path.abspath(os.path.join(self.content_root, relative_path))
+        if not path.startswith(os.path.abspath(self.content_root) + os.sep):
+            raise ValueError(f"refused to write {relative_path!r}: outside {self.content_root}")
         new_hash = digest(text)
         try:
             with open(path, encoding="utf-8") as handle:

@@ -3,7 +3,7 @@
 import pytest
 
 from migrate import import_wordpress
-from tests.support import publish_site, snapshot
+from tests.support import comment_files, publish_site, snapshot
 
 ARTICLE = "2020/veilig-importeren/"
 
@@ -55,3 +55,13 @@ def test_no_source_file_holds_a_payload(site):
         text = data.decode().lower()
         for payload in ("<script", "onerror", "onload", "onclick", "onmouseover", "<svg", "<iframe", "style="):
             assert payload not in text, f"{path}: {payload}"
+
+
+def test_a_hostile_id_cannot_leave_content_or_add_a_field(site):
+    content = site[0]
+    assert not list(content.parent.glob("**/kwaad*"))
+    pending = [f for f in comment_files(content).values() if f["status"] == "pending"]
+    assert len(pending) == 1 and pending[0]["id"].startswith("wxr-h")
+    assert pending[0]["path"].parent == content / "comments" / "veilig-importeren"
+    assert pending[0]["author"] == "Padzoeker status: approved"
+    assert pending[0]["parent"].startswith("wxr-h")

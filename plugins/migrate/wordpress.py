@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from site_nl.drafts import dutch_slug
 
 from .content_index import SlugAllocator
-from .store import ContentStore, Orphan, Report, finish, metadata_file, utc_iso
+from .store import ContentStore, Orphan, Report, finish, metadata_file, safe_id, utc_iso
 from .text import (
     article_markdown,
     comment_markdown,
@@ -89,12 +89,12 @@ class Item:
     def post_id(self) -> str:
         """The WordPress id; older or hand-made exports only carry it in the guid."""
         if self.fields.get("wp:post_id"):
-            return self.fields["wp:post_id"]
+            return safe_id(self.fields["wp:post_id"])
         for url in (self.fields.get("guid", ""), self.fields.get("link", "")):
             found = _POST_ID_IN_URL.search(url)
             if found:
                 return found[1]
-        return "t-" + dutch_slug(self.fields.get("title", ""))[:40]
+        return safe_id("t-" + dutch_slug(self.fields.get("title", ""))[:40])
 
 
 def parse_wp_date(value: str, *, utc: bool) -> datetime.datetime | None:
@@ -321,7 +321,9 @@ class WordPressImport:
                 report.counts[f"skipped: comments of type {comment['wp:comment_type']!r}"] += 1
             else:
                 kept[comment.get("wp:comment_id", "")] = (comment, kind)
-        for comment_id, (comment, kind) in kept.items():
+        for source_id, (comment, kind) in kept.items():
+            # The hash of an odd id is stable, so it also serves as the source id.
+            comment_id = safe_id(source_id)
             parent = comment.get("wp:comment_parent", "0")
             if parent not in ("", "0") and parent not in kept:
                 report.orphans.append(Orphan(
@@ -341,7 +343,7 @@ class WordPressImport:
                             f"{'comment_date' if local else 'the post date'} {utc_iso(date)}")
             fields = {
                 "id": f"wxr-{comment_id}",
-                "parent": f"wxr-{parent}" if parent not in ("", "0") else "",
+                "parent": f"wxr-{safe_id(parent)}" if parent not in ("", "0") else "",
                 "author": person_name(comment.get("wp:comment_author", ""), report.removed),
                 "author_url": public_url(comment.get("wp:comment_author_url", ""), report.removed),
                 "date": utc_iso(date),

