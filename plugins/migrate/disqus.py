@@ -64,8 +64,9 @@ class ArticleMatcher:
     """Finds the article an old URL belonged to."""
 
     def __init__(self, content_dir: Path, wxr: Index | None):
-        self.slugs = set(content_slugs(content_dir, folders=("articles",)))
         self.wxr = wxr or Index()
+        # Articles in content/ and those the WordPress export will write, by slug.
+        self.slugs = set(content_slugs(content_dir, folders=("articles",))) | set(self.wxr.links.values())
 
     def match(self, link: str, identifier: str = "") -> str | None:
         for url in filter(None, (link, identifier if "://" in identifier else "")):
@@ -85,7 +86,7 @@ class ArticleMatcher:
         segments = [s for s in urlsplit(url.strip()).path.split("/") if s]
         if segments:
             last = re.sub(r"\.(?:html?|php)$", "", segments[-1])
-            if last in self.slugs or last in self.wxr.links.values():
+            if last in self.slugs:
                 return last
         return None
 

@@ -163,7 +163,6 @@ class SavedPagesImport:
         self.store = store
         self.report = store.report
         self.slugs = SlugAllocator(store.content_dir, store.recorded_articles(SOURCE))
-        self.authors_written: set[str] = set()
 
     def page(self, path: Path) -> None:
         report = self.report
@@ -209,13 +208,7 @@ class SavedPagesImport:
 
     def author(self, raw_name: str) -> str:
         name = person_name(raw_name, self.report.removed, fallback="")
-        slug = dutch_slug(name)
-        if slug and slug not in self.authors_written:
-            self.authors_written.add(slug)
-            self.report.counts["authors"] += 1
-            self.store.put(ContentStore.key(SOURCE, "author", slug), f"authors/{slug}.md",
-                           metadata_file({"Name": name}, ""))
-        return slug
+        return self.store.put_author(ContentStore.key(SOURCE, "author", dutch_slug(name)), name)
 
     def read_comments(self, soup: BeautifulSoup, page_id: str, page_url: str,
                       article_date: datetime.datetime) -> list[dict]:

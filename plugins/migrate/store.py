@@ -28,6 +28,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from site_nl.drafts import dutch_slug
+
 STATE_FOLDER = ".migrate"
 STATE_FILE = "state.json"
 JOURNAL_FILE = "journal.jsonl"
@@ -151,6 +153,7 @@ class ContentStore:
         self.entries = self._load_state()
         self._changed = self._replay_journal()
         self._journal = None
+        self._authors_written: set[str] = set()
 
     def _load_state(self) -> dict:
         try:
@@ -251,6 +254,15 @@ class ContentStore:
         write_atomically(self.state_path, self._state_lines())
         self.journal_path.unlink(missing_ok=True)
         self._changed = False
+
+    def put_author(self, key: str, name: str) -> str:
+        """Write an author's profile (their name only) once a run; return its slug."""
+        slug = dutch_slug(name)
+        if slug and slug not in self._authors_written:
+            self._authors_written.add(slug)
+            self.report.counts["authors"] += 1
+            self.put(key, f"authors/{slug}.md", metadata_file({"Name": name}, ""))
+        return slug
 
     def _state_lines(self) -> Iterator[str]:
         """The state as JSON, one entry a line (readable diffs), generated as written."""

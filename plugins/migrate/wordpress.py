@@ -61,7 +61,7 @@ class Item:
     comments: list[dict[str, str]] = field(default_factory=list)
 
     @classmethod
-    def read(cls, element) -> "Item":
+    def read(cls, element, *, with_comments: bool = True) -> "Item":
         item = cls()
         for child in element:
             key = qualified(child.tag)
@@ -71,6 +71,8 @@ class Item:
                 values = {qualified(part.tag): text_of(part) for part in child}
                 item.meta[values.get("wp:meta_key", "")] = values.get("wp:meta_value", "")
             elif key == "wp:comment":
+                if not with_comments:
+                    continue
                 item.comments.append({qualified(part.tag): text_of(part) for part in child
                                       if qualified(part.tag) != "wp:commentmeta"})
             else:
@@ -80,6 +82,10 @@ class Item:
     @property
     def kind(self) -> str:
         return self.fields.get("wp:post_type") or "post"
+
+    @property
+    def attachment_url(self) -> str:
+        return self.fields.get("wp:attachment_url") or self.fields.get("guid", "")
 
     @property
     def link(self) -> str:
@@ -158,10 +164,10 @@ def build_index(path: Path, store: ContentStore) -> Index:
         elif name == "pubDate":
             index.channel_date = _rfc822(text_of(element))
         elif name == "item":
-            item = Item.read(element)
+            item = Item.read(element, with_comments=False)  # the index needs no comments
             if item.kind == "attachment":
-                url = item.fields.get("wp:attachment_url") or item.fields.get("guid", "")
-                index.attachments[item.post_id] = (url, item.meta.get("_wp_attachment_image_alt", ""))
+                index.attachments[item.post_id] = (item.attachment_url,
+                                                   item.meta.get("_wp_attachment_image_alt", ""))
             elif item.kind in ("post", "page") and item.fields.get("wp:status", "publish") in STATUS_MAP:
                 key = index.key(item.kind, item.post_id)
                 recorded = store.recorded_path(key)
@@ -192,7 +198,6 @@ class WordPressImport:
         self.index = index
         self.images: set[tuple[str, str]] = set()
         self.attachments: list[list[str]] = []
-        self.authors_written: set[str] = set()
 
     def run(self) -> None:
         for element in records(self.path, depth=2):
@@ -207,8 +212,8 @@ class WordPressImport:
         kind, status = item.kind, item.fields.get("wp:status", "publish")
         title = plain_text(item.fields.get("title", "")) or f"(zonder titel {item.post_id})"
         if kind == "attachment":
-            url = item.fields.get("wp:attachment_url") or item.fields.get("guid", "")
-            self.attachments.append([item.post_id, url, title, item.fields.get("wp:post_parent", "")])
+            self.attachments.append([item.post_id, item.attachment_url, title,
+                                     item.fields.get("wp:post_parent", "")])
             self.report.counts["attachments listed"] += 1
             self.orphan_comments(item, f"comment on attachment {item.post_id}")
             return
@@ -292,13 +297,7 @@ class WordPressImport:
         # A login can be an email address; the profile then gets a neutral name.
         name = person_name(self.index.authors.get(login) or login, self.report.removed,
                            fallback="Redactie")
-        slug = dutch_slug(name)
-        if slug not in self.authors_written:
-            self.authors_written.add(slug)
-            self.report.counts["authors"] += 1
-            self.store.put(self.index.key("author", login), f"authors/{slug}.md",
-                           metadata_file({"Name": name}, ""))
-        return slug
+        return self.store.put_author(self.index.key("author", login), name)
 
     def orphan_comments(self, item: Item, reason: str) -> None:
         for comment in item.comments:
