@@ -3,9 +3,11 @@
 import sys
 from pathlib import Path
 
+from jinja2 import select_autoescape
+
 PROJECT_ROOT = Path(__file__).resolve().parent
 # Pelican loads PLUGIN_PATHS without putting them on sys.path; our plugins share
-# the small `plugin_settings` library, so the folder must be importable.
+# the small `adviesblog_common` library, so the folder must be importable.
 if str(PROJECT_ROOT / "plugins") not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT / "plugins"))
 
@@ -110,7 +112,7 @@ AUTHOR_FEED_RSS = None
 TRANSLATION_FEED_ATOM = None
 FEED_MAX_ITEMS = 20
 # Entry ids are tag URIs under this domain; never change it once the site is live.
-FEEDS_ID_AUTHORITY = "ruimte-en-richting.example"
+ARTICLE_ID_AUTHORITY = "ruimte-en-richting.example"
 
 # --- Following by email ---------------------------------------------------------------
 # The follow plugin renders an email edition of every article by default. A sender only
@@ -122,7 +124,13 @@ FOLLOW_EDITIONS_MAX = 100
 THEME = str(PROJECT_ROOT / "theme")
 # Pelican's Jinja options plus no freshness check per template lookup: each build
 # makes a new environment anyway, and the check is a stat() per include or import.
-JINJA_ENVIRONMENT = {"trim_blocks": True, "lstrip_blocks": True, "extensions": [], "auto_reload": False}
+# Autoescape every HTML and XML template: a value is text unless the build itself made
+# it HTML (Markdown output, nh3-cleaned comments), which is Markup where it is made.
+# The plain-text emails (*.txt) are not escaped.
+JINJA_ENVIRONMENT = {
+    "trim_blocks": True, "lstrip_blocks": True, "extensions": [], "auto_reload": False,
+    "autoescape": select_autoescape(("html", "xml"), default_for_string=True, default=False),
+}
 # Pages in the main menu, in this order, by slug; the footer links the privacy page.
 MENU_PAGES = ["over-ons", "contact"]
 FOOTER_PAGES = ["privacy"]

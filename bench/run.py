@@ -35,6 +35,8 @@ PATH = {content!r}
 SITEURL = FEED_DOMAIN = {siteurl!r}
 THEME = "notmyidea"
 PLUGINS = []
+# Pelican's theme is not written for autoescaping; time it as Pelican ships it.
+JINJA_ENVIRONMENT = {{**JINJA_ENVIRONMENT, "autoescape": False}}
 DIRECT_TEMPLATES = ["index", "tags", "categories", "authors", "archives"]
 """,
     # Pelican as it comes: only what the corpus layout needs.

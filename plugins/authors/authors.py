@@ -14,12 +14,13 @@ import logging
 import os
 from dataclasses import dataclass, field
 
+from markupsafe import Markup
 from pelican import signals
 from pelican.contents import Article
 from pelican.readers import MarkdownReader
 from pelican.utils import slugify
 
-from plugin_settings import apply_defaults
+from adviesblog_common.settings import apply_defaults
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +95,7 @@ def read_profile(path: str, settings, content_root: str) -> AuthorProfile | None
         role=meta.get("role", ""),
         photo=photo,
         photo_alt=meta.get("photo_alt", meta["name"]),
-        bio=bio,
+        bio=Markup(bio),  # Markdown output: the build made it
         links=links,
         source_path=path,
     )

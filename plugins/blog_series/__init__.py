@@ -1,5 +1,5 @@
 """Series of articles: parts, planned parts, self-resolving teasers, pages and feeds."""
 
-from .blog_series import register
+from .blog_series import METADATA_FIELDS, register
 
-__all__ = ["register"]
+__all__ = ["METADATA_FIELDS", "register"]

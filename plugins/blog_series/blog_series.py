@@ -19,12 +19,14 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from markupsafe import Markup
 from pelican import signals
 from pelican.generators import Generator
 from pelican.readers import MarkdownReader
 from pelican.utils import slugify
 
-from plugin_settings import apply_defaults
+from adviesblog_common.feeds import FeedCollection, offer_feed
+from adviesblog_common.settings import apply_defaults
 
 logger = logging.getLogger(__name__)
 
@@ -80,12 +82,25 @@ class Series:
         """The name, so that the follow form can scope to a series page like to a part."""
         return self.name
 
+    @property
+    def series_info(self) -> "Series":
+        """Itself, as on a part, so that a series page is treated like a part of it."""
+        return self
+
 
 def set_defaults(pelican):
     apply_defaults(pelican.settings, "SERIES_", DEFAULTS)
-    feeds_paths = pelican.settings.get("FEEDS_PATHS")
-    if feeds_paths is not None:
-        feeds_paths.setdefault("series", "feeds/serie/{slug}.{format}.xml")
+
+
+def check_series_index(value) -> str | None:
+    """The article's ``Series_index`` field: what is wrong with it, or None."""
+    if str(value).isdigit() and int(value) >= 1:
+        return None
+    return "expected a whole number from 1, e.g. 'Series_index: 2'"
+
+
+# The article fields this plugin reads, for the content checks: name -> check.
+METADATA_FIELDS = {"series": None, "series_index": check_series_index, "next": None}
 
 
 def series_slug(name: str, settings) -> str:
@@ -116,7 +131,8 @@ def read_series_file(path: str, settings) -> dict:
                 logger.error("%s: field 'Planned' gives month %r for part %s; expected YYYY-MM",
                              os.path.relpath(path), parts[2], parts[0])
         planned[int(parts[0])] = (parts[1], month)
-    return {"title": meta.get("title", ""), "intro": intro, "image": meta.get("image", ""),
+    # The intro is Markdown output, which the build made: the one place it is marked safe.
+    return {"title": meta.get("title", ""), "intro": Markup(intro), "image": meta.get("image", ""),
             "planned": planned}
 
 
@@ -231,11 +247,16 @@ def collect(generator):
     series_list = build_series(list(generator.articles), unpublished, generator.settings)
     for series in series_list:
         attach(series)
+        if series.parts:
+            newest_first = sorted(series.parts, key=lambda a: a.date, reverse=True)
+            offer_feed(generator.context, FeedCollection(
+                kind="series", slug=series.slug, name=series.title, page_path=series.url,
+                articles=newest_first, oldest_first=True))
     generator.context[_CONTEXT_KEY] = series_list
 
 
 class SeriesGenerator(Generator):
-    """Writes /serie/<slug>/, /serie/ and each series' feeds."""
+    """Writes /serie/<slug>/ and /serie/; the feeds plugin writes the series' feeds."""
 
     def generate_output(self, writer):
         series_list = self.context.get(_CONTEXT_KEY, [])
@@ -247,23 +268,9 @@ class SeriesGenerator(Generator):
                               self.get_template("series"), self.context, series=series,
                               page_name=series.url.rstrip("/"),
                               relative_urls=settings["RELATIVE_URLS"])
-            self.write_feeds(series)
         writer.write_file(settings["SERIES_INDEX_SAVE_AS"], self.get_template("series_index"),
                           self.context, page_name="serie",
                           relative_urls=settings["RELATIVE_URLS"])
-
-    def write_feeds(self, series) -> None:
-        try:
-            from feeds.feeds import write_feeds
-        except ImportError:
-            return
-        if not series.parts:
-            return
-        feed_title = self.env.globals["feed_title"]
-        newest_first = sorted(series.parts, key=lambda a: a.date, reverse=True)
-        write_feeds(self.output_path, self.settings, newest_first, kind="series",
-                    slug=series.slug, page_path=series.url, oldest_first=True,
-                    title=feed_title("series", self.settings["SITENAME"], series.title))
 
 
 def get_generators(pelican):

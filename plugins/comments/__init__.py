@@ -1,5 +1,5 @@
 """Static, threaded, sanitised comments under each article."""
 
-from .comments import register
+from .comments import METADATA_FIELDS, register
 
-__all__ = ["register"]
+__all__ = ["METADATA_FIELDS", "register"]

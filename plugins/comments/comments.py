@@ -6,24 +6,33 @@ type, status, source, source_id), a blank line, then a Markdown body. Only
 Replies are indented up to ``COMMENTS_MAX_DEPTH`` levels; deeper ones stay at that
 level and say whom they answer.
 
-Comment HTML is hostile by default: the Markdown is rendered and then cleaned with
-an nh3 allow-list at every build, so a hand-edited file cannot inject anything
-either. Email and IP addresses are never published; a file that carries one is an
-error.
+Comment files are untrusted input: they come from imports and, later, from a
+public form. Each file is checked on its own. A bad one is left out with one error
+that names the file, the field and what was expected, and the build goes on
+(``make publish`` then stops, ``make serve`` keeps rebuilding). Threads are checked
+as a whole: two files with one id, a reply to itself and a cycle of replies are
+errors too, but those comments are still shown, at the top level, so none is lost.
+Threading walks the replies with a stack, so a chain of any depth is safe.
+
+The body is rendered and then cleaned with the shared allow-list at every build,
+so a hand-edited file cannot inject anything either. Email and IP addresses are
+never published: a file with an ``email`` or ``ip`` field is an error, and an
+address in the body is replaced.
 """
 
 import datetime
 import logging
 import os
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 import markdown
-import nh3
+from markupsafe import Markup
 from pelican import signals
-from pelican.utils import get_date
 
-from plugin_settings import apply_defaults
+from adviesblog_common.headers import split_header
+from adviesblog_common.sanitize import SAFE_ID, clean_user_html, remove_private_data
+from adviesblog_common.settings import apply_defaults
 
 logger = logging.getLogger(__name__)
 
@@ -35,14 +44,26 @@ DEFAULTS = {
     # Where "Reageer" sends a reaction until the service takes them; empty: SITE_CONTACT's.
     "COMMENTS_MAILTO": "",
 }
-ALLOWED_TAGS = {"p", "br", "a", "em", "strong", "blockquote", "code", "pre", "ul", "ol", "li"}
-ALLOWED_ATTRIBUTES = {"a": {"href"}}
-URL_SCHEMES = {"http", "https", "mailto"}
 FIELDS = {"id", "parent", "author", "author_url", "date", "type", "status", "source",
           "source_id", "author_hash"}
+REQUIRED = ("id", "author", "date")
 TYPES = ("comment", "pingback", "trackback")
 STATUSES = ("approved", "pending", "spam")
 PRIVATE_FIELDS = {"email", "author_email", "ip", "author_ip"}
+MODES = ("open", "closed", "hidden")
+MAX_NAME_LENGTH = 200
+ID_EXPECTED = "1 to 64 letters, digits, '-' or '_', e.g. 'wxr-1234'"
+
+
+class CommentFileError(ValueError):
+    """What is wrong with one comment file, worded for the person who fixes it."""
+
+    def __init__(self, message: str, line: int | None = None):
+        super().__init__(message)
+        self.line = line
+
+    def where(self, path: str) -> str:
+        return f"{path}, line {self.line}" if self.line else path
 
 
 @dataclass
@@ -53,7 +74,7 @@ class Comment:
     author_url: str
     date: datetime.datetime
     type: str
-    html: str
+    html: Markup
     depth: int = 1
     reply_to: str = ""
 
@@ -62,108 +83,219 @@ class Comment:
         return f"reactie-{self.id}"
 
 
+@dataclass
+class CommentRecord:
+    """One valid comment file, before threading."""
+
+    path: str
+    id: str
+    parent: str
+    author: str
+    author_url: str
+    date: datetime.datetime
+    type: str
+    status: str
+    body: str
+
+
 def set_defaults(pelican):
     apply_defaults(pelican.settings, "COMMENTS_", DEFAULTS)
 
 
-def sanitise(html: str) -> str:
-    """Keep only the allow-listed tags, attributes and URL schemes."""
-    return nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
-                     url_schemes=URL_SCHEMES, link_rel="nofollow ugc noopener")
+def check_mode(value) -> str | None:
+    """The article's ``Comments`` field: what is wrong with it, or None."""
+    return None if value in MODES else f"expected one of {', '.join(MODES)}"
 
 
-def render_body(text: str) -> str:
+# The article fields this plugin reads, for the content checks: name -> check.
+METADATA_FIELDS = {"comments": check_mode}
+
+
+def render_body(text: str) -> Markup:
+    """The body as HTML that only holds what the allow-list allows."""
     # nl2br: a single newline in a comment is a line break, as it was in WordPress.
-    return sanitise(markdown.markdown(text, extensions=["nl2br"], output_format="html"))
+    html = clean_user_html(markdown.markdown(text, extensions=["nl2br"], output_format="html"))
+    return Markup(html)  # nh3 made it safe: the one place comment HTML is marked so
 
 
-def parse_comment_file(path: str) -> dict | None:
-    """The fields and body of one comment file; None, with an error, if it is unusable."""
-    with open(path, encoding="utf-8") as handle:
-        head, _, body = handle.read().partition("\n\n")
-    fields = {}
-    shown = os.path.relpath(path)
-    for number, line in enumerate(head.splitlines(), start=1):
-        key, separator, value = line.partition(":")
-        key = key.strip().lower()
-        if not separator:
-            logger.error("%s, line %d: expected 'Key: value', got %r", shown, number, line)
-            return None
-        if key in PRIVATE_FIELDS:
-            logger.error("%s, line %d: field %r holds personal data, which is never "
-                         "published; remove the line", shown, number, key)
-            return None
-        if key not in FIELDS:
-            logger.error("%s, line %d: unknown field %r; known: %s", shown, number, key,
-                         ", ".join(sorted(FIELDS)))
-            return None
-        fields[key] = value.strip()
-    for required in ("id", "author", "date"):
-        if not fields.get(required):
-            logger.error("%s: field %r is missing", shown, required)
-            return None
+def parse_date(value: str) -> datetime.datetime:
+    """An ISO 8601 moment in UTC; a date without a zone is taken to be UTC."""
     try:
-        fields["date"] = get_date(fields["date"])
-    except ValueError:
-        logger.error("%s: field 'date' is %r; expected ISO 8601, e.g. 2017-06-29T14:05:00Z",
-                     shown, fields["date"])
-        return None
-    url = fields.get("author_url", "")
+        moment = datetime.datetime.fromisoformat(value)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=datetime.UTC)
+        return moment.astimezone(datetime.UTC)
+    except (ValueError, OverflowError) as error:
+        raise CommentFileError(
+            f"field 'date' is {value!r} ({error}); expected ISO 8601 in UTC, "
+            "e.g. 2017-06-29T14:05:00Z") from error
+
+
+def _text_field(fields: dict, key: str) -> str:
+    value = fields.get(key, "")
+    if any(ord(character) < 32 or ord(character) == 127 for character in value):
+        raise CommentFileError(f"field {key!r} holds a control character; expected plain text")
+    return value
+
+
+def parse_comment(path: str, data: bytes) -> CommentRecord:
+    """One comment file, checked field by field; raises CommentFileError."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise CommentFileError(
+            f"byte {data[error.start]:#04x} at position {error.start} is not UTF-8; "
+            "save the file as UTF-8") from error
+    header, body = split_header(text.removeprefix("\ufeff"))
+    if header.malformed:
+        number, line = header.malformed[0]
+        raise CommentFileError(f"expected 'key: value', got {line!r}", number)
+    if header.repeated:
+        number, key = header.repeated[0]
+        raise CommentFileError(f"field {key!r} is given twice; keep one", number)
+    fields = header.fields
+    for key in fields:
+        if key in PRIVATE_FIELDS:
+            raise CommentFileError(f"field {key!r} holds personal data, which is never "
+                                   "published; remove the line", header.lines[key])
+        if key not in FIELDS:
+            raise CommentFileError(f"unknown field {key!r}; known: {', '.join(sorted(FIELDS))}",
+                                   header.lines[key])
+    for key in REQUIRED:
+        if not fields.get(key):
+            raise CommentFileError(f"field {key!r} is missing")
+    for key in ("id", "parent"):
+        if fields.get(key) and not SAFE_ID.fullmatch(fields[key]):
+            raise CommentFileError(f"field {key!r} is {fields[key]!r}; expected {ID_EXPECTED}")
+    author = _text_field(fields, "author")
+    if len(author) > MAX_NAME_LENGTH:
+        raise CommentFileError(f"field 'author' is {len(author)} characters long; expected at "
+                               f"most {MAX_NAME_LENGTH}")
+    url = _text_field(fields, "author_url")
     if url and not url.lower().startswith(("https://", "http://")):
         logger.warning("%s: field 'author_url' is %r; only http(s) links are published, "
-                       "so it is left out", shown, url)
-        fields["author_url"] = ""
-    fields.setdefault("type", "comment")
-    fields.setdefault("status", "approved")
-    for key, allowed in (("type", TYPES), ("status", STATUSES)):
-        if fields[key] not in allowed:
-            logger.error("%s: field %r is %r; expected one of %s", shown, key, fields[key],
-                         ", ".join(allowed))
-            return None
-    fields["body"] = body
-    return fields
+                       "so it is left out", path, url)
+        url = ""
+    kind, status = fields.get("type", "comment"), fields.get("status", "approved")
+    for key, value, allowed in (("type", kind, TYPES), ("status", status, STATUSES)):
+        if value not in allowed:
+            raise CommentFileError(f"field {key!r} is {value!r}; expected one of "
+                                   f"{', '.join(allowed)}")
+    removed = Counter()
+    body = remove_private_data(body, removed)
+    if removed.total():
+        logger.warning("%s: the body holds %s, which is not published; it reads "
+                       "'[e-mailadres verwijderd]' instead", path,
+                       " and ".join(f"{n} {what}" for what, n in sorted(removed.items()) if n))
+    return CommentRecord(path=path, id=fields["id"], parent=fields.get("parent", ""),
+                         author=remove_private_data(author), author_url=url,
+                         date=parse_date(fields["date"]), type=kind, status=status, body=body)
 
 
-def thread(records: list[dict], max_depth: int) -> list[Comment]:
-    """Approved comments in reading order, each with its depth and whom it answers."""
-    by_id = {r["id"]: r for r in records}
+def read_comment_folder(folder: str) -> list[CommentRecord]:
+    """Every valid comment file in ``folder``; each bad one is reported and left out."""
+    records = []
+    for name in sorted(os.listdir(folder)):
+        if not name.endswith(".md"):
+            continue
+        path = os.path.join(folder, name)
+        shown = os.path.relpath(path)
+        try:
+            with open(path, "rb") as handle:
+                records.append(parse_comment(shown, handle.read()))
+        except CommentFileError as error:
+            logger.error("%s: %s; the comment is left out", error.where(shown), error)
+        except OSError as error:
+            logger.error("%s: cannot be read (%s); the comment is left out", shown,
+                         error.strerror)
+    return records
+
+
+def unique_ids(records: list[CommentRecord]) -> list[CommentRecord]:
+    """The records with distinct ids; a second file with an id is reported and left out."""
+    first = {}
+    for record in records:
+        if record.id in first:
+            logger.error("%s: field 'id' is %r, which %s uses too; give each comment its own id; "
+                         "the comment is left out", record.path, record.id, first[record.id].path)
+        else:
+            first[record.id] = record
+    return list(first.values())
+
+
+def thread_parents(records: list[CommentRecord]) -> dict[str, str]:
+    """Each record's parent in the thread, or "" for the top level.
+
+    A reply to a comment that is not shown (pending, spam, removed) moves to the top
+    level. A reply to itself, and every comment in a cycle of replies, is reported
+    and moves there too, so that no comment is lost.
+    """
+    by_id = {record.id: record for record in records}
+    parent = {}
+    for record in records:
+        if record.parent == record.id:
+            logger.error("%s: field 'parent' is its own id %r; expected the id of the comment "
+                         "it answers, or no parent; shown at the top level",
+                         record.path, record.id)
+            parent[record.id] = ""
+        else:
+            parent[record.id] = record.parent if record.parent in by_id else ""
+    done = set()
+    for start in parent:
+        path, position = [], {}
+        node = start
+        while node and node not in done and node not in position:
+            position[node] = len(path)
+            path.append(node)
+            node = parent[node]
+        if node and node in position:
+            cycle = path[position[node]:]
+            files = ", ".join(by_id[member].path for member in cycle)
+            for member in cycle:
+                logger.error("%s: field 'parent' makes a cycle of replies (%s); expected each "
+                             "reply to answer an earlier comment; shown at the top level",
+                             by_id[member].path, files)
+                parent[member] = ""
+        done.update(path)
+    return parent
+
+
+def thread(records: list[CommentRecord], max_depth: int) -> list[Comment]:
+    """Comments in reading order, each with its depth and whom it answers."""
+    parent = thread_parents(records)
     children = defaultdict(list)
     for record in records:
-        parent = record.get("parent", "")
-        children[parent if parent in by_id else ""].append(record)
+        children[parent[record.id]].append(record)
+    for siblings in children.values():
+        siblings.sort(key=lambda r: (r.date, r.id), reverse=True)
     ordered = []
-
-    def visit(record, depth, parent_author):
+    # (record, depth, the author it answers): a stack, newest sibling at the bottom.
+    stack = [(record, 1, "") for record in children[""]]
+    while stack:
+        record, depth, parent_author = stack.pop()
         ordered.append(Comment(
-            id=record["id"], parent=record.get("parent", ""), author=record["author"],
-            author_url=record.get("author_url", ""), date=record["date"], type=record["type"],
-            html=render_body(record["body"]), depth=min(depth, max_depth),
+            id=record.id, parent=parent[record.id], author=record.author,
+            author_url=record.author_url, date=record.date, type=record.type,
+            html=render_body(record.body), depth=min(depth, max_depth),
             reply_to=parent_author if depth > max_depth else "",
         ))
-        for child in sorted(children[record["id"]], key=lambda r: (r["date"], r["id"])):
-            visit(child, depth + 1, record["author"])
-
-    for root in sorted(children[""], key=lambda r: (r["date"], r["id"])):
-        visit(root, 1, "")
+        stack.extend((child, depth + 1, record.author) for child in children[record.id])
     return ordered
 
 
 def load_comments(article, settings) -> None:
     folder = os.path.join(settings["PATH"], settings["COMMENTS_PATH"], article.slug)
-    records = []
-    if os.path.isdir(folder):
-        for name in sorted(os.listdir(folder)):
-            if name.endswith(".md"):
-                record = parse_comment_file(os.path.join(folder, name))
-                if record and record["status"] == "approved":
-                    records.append(record)
+    records = unique_ids(read_comment_folder(folder)) if os.path.isdir(folder) else []
+    approved = [r for r in records if r.status == "approved"]
     mode = getattr(article, "comments", "open")
-    discussion = [r for r in records if r["type"] == "comment"]
-    mentions = [r for r in records if r["type"] != "comment"]
     article.comments_mode = mode
-    article.comment_list = thread(discussion, settings["COMMENTS_MAX_DEPTH"]) if mode != "hidden" else []
+    if mode == "hidden":
+        article.comment_list, article.mentions = [], []
+    else:
+        article.comment_list = thread([r for r in approved if r.type == "comment"],
+                                      settings["COMMENTS_MAX_DEPTH"])
+        article.mentions = thread([r for r in approved if r.type != "comment"], 1)
     article.comment_count = len(article.comment_list)
-    article.mentions = thread(mentions, 1) if mode != "hidden" else []
 
 
 def attach_comments(generator):

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from comments.comments import sanitise
+from adviesblog_common.sanitize import clean_user_html
 from tests.support import PUBLISH_SITEURL, publish_site, write_file
 
 FIXTURE = Path(__file__).parent / "test_data" / "commented_articles"
@@ -121,4 +121,4 @@ def test_a_file_with_personal_data_or_a_bad_date_is_an_error(tmp_path):
      '<a href="https://ok.example" rel="nofollow ugc noopener">ok</a>'),
 ])
 def test_sanitise_keeps_only_the_allow_list(payload, survivor):
-    assert sanitise(payload) == survivor
+    assert clean_user_html(payload) == survivor

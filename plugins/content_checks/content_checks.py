@@ -6,8 +6,10 @@ so ``pelican --fatal errors`` (``make publish``) stops, while ``make serve`` kee
 running and shows the message.
 
 * ``CheckedMarkdownReader`` replaces the Markdown reader: unparseable dates, a
-  missing title or date, unknown fields and bad values of our own fields.
-  The file is skipped, with one clear error, instead of half-built.
+  missing title or date, unknown fields, control characters, slugs that are
+  empty or hold a path, and the values of fields the enabled plugins declare
+  (``METADATA_FIELDS`` on a plugin's package: name -> check). The file is
+  skipped, with one clear error, instead of half-built.
 * Duplicate slugs, reported before Pelican files the articles, keeping the first.
 * After all generators ran: ``{filename}`` links to missing or draft content, and
   images that do not exist.
@@ -22,8 +24,11 @@ from collections import defaultdict
 
 from pelican import signals
 from pelican.readers import MarkdownReader
+from pelican.utils import slugify
 
-from plugin_settings import apply_defaults
+from adviesblog_common.links import iter_links
+from adviesblog_common.sanitize import clean_user_html
+from adviesblog_common.settings import apply_defaults, loaded_plugins
 
 logger = logging.getLogger(__name__)
 
@@ -31,19 +36,25 @@ PELICAN_FIELDS = {
     "title", "date", "modified", "slug", "summary", "status", "category", "tags",
     "author", "authors", "lang", "translation", "save_as", "url", "template",
 }
-ADVIESBLOG_FIELDS = {
-    "series", "series_index", "next", "image", "image_alt", "comments",
-}
+# Fields the theme itself shows. Plugins declare their own fields in a
+# ``METADATA_FIELDS`` mapping (name -> check or None) on their package.
+THEME_FIELDS = {"image", "image_alt"}
+# Fields whose continuation lines are items of a list, not one wrapped value.
+LIST_FIELDS = {"tags", "authors"}
 DEFAULTS = {
     # Extra metadata fields that a site's own plugins understand.
     "CONTENT_CHECKS_EXTRA_FIELDS": [],
 }
 
-COMMENT_MODES = ("open", "closed", "hidden")
 DATE_EXAMPLE = "'2024-03-18' or '2024-03-18 09:30'"
-_LINK = re.compile(r"""(?P<attr>href|src)\s*=\s*(?P<quote>["'])(?P<url>.*?)(?P=quote)""")
+SLUG_EXAMPLE = "'je-collega-als-klant'"
 _PLACEHOLDER = re.compile(r"^(?:\{(?P<brace>\w+)\}|\|(?P<pipe>\w+)\|)(?P<path>.*)$")
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:|^//|^#")
+# A slug names a folder of the output: letters, digits, "-" and "_" only, so it can
+# never climb out of its folder or into another article's.
+_SLUG = re.compile(r"[\w-]+")
+# C0 controls but tab, line feed and carriage return: XML (feeds) and HTML refuse them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def set_defaults(pelican):
@@ -79,54 +90,92 @@ def static_file_exists(settings, source_path: str, target: str) -> bool:
     return os.path.isfile(candidate)
 
 
+def plugin_fields(settings) -> dict:
+    """``name -> check`` of every metadata field the enabled plugins declare."""
+    fields = {}
+    for module in loaded_plugins(settings):
+        fields.update(getattr(module, "METADATA_FIELDS", {}))
+    return fields
+
+
+def control_character(value) -> str:
+    """The first control character in ``value`` (a string or a list of them), or ""."""
+    for text in value if isinstance(value, list) else [value]:
+        found = _CONTROL.search(text) if isinstance(text, str) else None
+        if found:
+            return f"U+{ord(found.group()):04X}"
+    return ""
+
+
 class CheckedMarkdownReader(MarkdownReader):
     """Pelican's Markdown reader, with errors that name the file and the field."""
 
+    def __init__(self, settings):
+        super().__init__(settings)
+        self._problems = []
+        self.field_checks = plugin_fields(settings)
+        self.known_fields = PELICAN_FIELDS | THEME_FIELDS | set(self.field_checks) | {
+            field.lower() for field in settings.get("CONTENT_CHECKS_EXTRA_FIELDS", [])
+        }
+
     def read(self, source_path):
         self._problems = []
-        content, metadata = super().read(source_path)
-        self._check_fields(source_path, metadata)
+        try:
+            content, metadata = super().read(source_path)
+        except UnicodeDecodeError as error:
+            content, metadata = "", {}
+            self._problems.append(f"byte {error.object[error.start]:#04x} at position "
+                                  f"{error.start} is not UTF-8; save the file as UTF-8")
+        else:
+            self._check_fields(source_path, content, metadata)
         if self._problems:
             for problem in self._problems:
                 logger.error("%s: %s", shown_path(source_path), problem)
             # Skip the file rather than publish it half-built; the error above
             # is what the author needs to see.
             metadata["status"] = "skip"
+        elif metadata.get("summary"):
+            # A summary is Markdown, and Markdown passes raw HTML through: keep only
+            # what the allow-list allows, as for comments.
+            metadata["summary"] = clean_user_html(metadata["summary"], link_rel=None)
         return content, metadata
 
     def process_metadata(self, name, value):
+        if isinstance(value, list) and name not in LIST_FIELDS:
+            # A value continued on an indented line is one value, wrapped.
+            value = " ".join(part.strip() for part in value)
+        problem = control_character(value)
+        if problem:
+            self._problems.append(f"field {name.capitalize()!r} holds a control character "
+                                  f"({problem}); remove it")
+            return value
         try:
             return super().process_metadata(name, value)
-        except ValueError as error:
+        except (ValueError, OverflowError) as error:
             expected = f"; expected {DATE_EXAMPLE}" if name in ("date", "modified") else ""
             self._problems.append(f"field {name.capitalize()!r}: {error}{expected}")
             return value
 
-    def _check_fields(self, source_path, metadata):
-        known = PELICAN_FIELDS | ADVIESBLOG_FIELDS | {
-            field.lower()
-            for field in self.settings.get("CONTENT_CHECKS_EXTRA_FIELDS", DEFAULTS["CONTENT_CHECKS_EXTRA_FIELDS"])
-        }
-        for name in sorted(set(metadata) - known):
-            close = difflib.get_close_matches(name, known, n=1)
+    def _check_fields(self, source_path, content, metadata):
+        for name in sorted(set(metadata) - self.known_fields):
+            close = difflib.get_close_matches(name, self.known_fields, n=1)
             hint = f"; did you mean {close[0].capitalize()!r}?" if close else ""
             self._problems.append(f"unknown field {name.capitalize()!r}{hint}")
+        if control_character(content):
+            self._problems.append(f"the text holds a control character "
+                                  f"({control_character(content)}); remove it")
         if not metadata.get("title"):
             self._problems.append(
                 "field 'Title' is missing; expected a first line like 'Title: Je collega als klant'"
             )
         if is_article_path(self.settings, source_path) and "date" not in metadata:
             self._problems.append(f"field 'Date' is missing; expected {DATE_EXAMPLE}")
-        comments = metadata.get("comments")
-        if comments is not None and comments not in COMMENT_MODES:
-            self._problems.append(
-                f"field 'Comments' is {comments!r}; expected one of {', '.join(COMMENT_MODES)}"
-            )
-        index = metadata.get("series_index")
-        if index is not None and not (str(index).isdigit() and int(index) >= 1):
-            self._problems.append(
-                f"field 'Series_index' is {index!r}; expected a whole number from 1, e.g. 'Series_index: 2'"
-            )
+        self._check_slugs(source_path, metadata)
+        for name, check in sorted(self.field_checks.items()):
+            problem = check(metadata[name]) if check and name in metadata else None
+            if problem:
+                self._problems.append(f"field {name.capitalize()!r} is {metadata[name]!r}; "
+                                      f"{problem}")
         image = metadata.get("image")
         # An imported article keeps its old image URL until the image is fetched.
         if image and not image.startswith(("https://", "http://")):
@@ -134,6 +183,34 @@ class CheckedMarkdownReader(MarkdownReader):
             target = "/" + _PLACEHOLDER.sub(r"\g<path>", image).lstrip("/")
             if not static_file_exists(self.settings, source_path, target):
                 self._problems.append(f"field 'Image': {image!r} does not exist")
+
+    def _check_slugs(self, source_path, metadata):
+        """Every slug names a folder of the output: none may be empty or hold a path."""
+        slug = metadata.get("slug")
+        if slug is not None and not _SLUG.fullmatch(slug):
+            self._problems.append(f"field 'Slug' is {slug!r}; expected letters, digits and "
+                                  f"hyphens only, e.g. {SLUG_EXAMPLE}")
+        elif slug is None and metadata.get("title") and not self._slug_of(source_path, metadata):
+            self._problems.append(f"field 'Title' is {metadata['title']!r}, which gives an empty "
+                                  f"slug; add a line like 'Slug: {SLUG_EXAMPLE[1:-1]}'")
+        terms = []
+        for field, name in (("Category", "category"), ("Tags", "tags"), ("Author", "author"),
+                            ("Authors", "authors")):
+            value = metadata.get(name)
+            terms += [(field, term) for term in (value if isinstance(value, list) else [value])]
+        for field, term in terms:
+            # Empty values are Pelican's "discard" marker, which has no slug.
+            if hasattr(term, "slug") and not term.slug:
+                self._problems.append(f"field {field!r} names {str(term)!r}, which has no "
+                                      "letters or digits for its address; rename it")
+
+    def _slug_of(self, source_path, metadata) -> str:
+        settings = self.settings
+        source = (os.path.splitext(os.path.basename(source_path))[0]
+                  if settings["SLUGIFY_SOURCE"] == "basename" else str(metadata["title"]))
+        return slugify(source, regex_subs=settings["SLUG_REGEX_SUBSTITUTIONS"],
+                       preserve_case=settings["SLUGIFY_PRESERVE_CASE"],
+                       use_unicode=settings["SLUGIFY_USE_UNICODE"])
 
 
 def use_checked_reader(readers):
@@ -193,12 +270,15 @@ def check_page_slugs(page_generator):
 
 
 def check_links(content, generated_content, settings) -> list[str]:
-    """Problems with ``{filename}``/``{static}`` links and images in one file."""
+    """Problems with ``{filename}``/``{static}`` links and images in one file.
+
+    The HTML is read with a parser, so a link or an image written as an example in
+    a code span or block is not taken for a real one.
+    """
     problems = []
     source = content.source_path
     where = shown_path(source)
-    for match in _LINK.finditer(content._content or ""):
-        url = match.group("url")
+    for _tag, attribute, url in iter_links(content._content or ""):
         placeholder = _PLACEHOLDER.match(url)
         if placeholder:
             kind = placeholder.group("brace") or placeholder.group("pipe")
@@ -207,7 +287,7 @@ def check_links(content, generated_content, settings) -> list[str]:
                 problems.extend(_check_internal_link(content, target, generated_content))
             elif kind in ("static", "attach") and not static_file_exists(settings, source, target):
                 problems.append(f"{where}: {{{kind}}}{target} does not exist under content/")
-        elif match.group("attr") == "src" and not _SCHEME.match(url) and not url.startswith("data:"):
+        elif attribute == "src" and not _SCHEME.match(url) and not url.startswith("data:"):
             if not static_file_exists(settings, source, url):
                 problems.append(
                     f"{where}: image {url!r} does not exist; write it as "

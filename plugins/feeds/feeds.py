@@ -11,21 +11,27 @@ is a tag URI made of the site's domain and the article's first publication, so
 it survives a change of title or slug. Feeds are byte-identical between two
 builds of the same content: the generator string, ``updated`` and the order of
 the entries come from the content, never from the clock.
+
+Other plugins offer feeds without importing this one: each puts a
+``FeedCollection`` in the build context with ``adviesblog_common.feeds.offer_feed``,
+and this plugin writes those it has a path for in FEEDS_PATHS. Without this plugin, nothing is written and no page links a feed.
 """
 
 import functools
 import logging
 import os
-import re
 from collections import defaultdict
-from urllib.parse import urljoin, urlsplit
 
 from feedgen.feed import FeedGenerator
 from markupsafe import Markup
 from pelican import signals
 from pelican.generators import Generator
 
-from plugin_settings import apply_defaults
+from adviesblog_common.feeds import offered_feeds
+from adviesblog_common.files import write_atomically
+from adviesblog_common.identity import entry_id, id_authority, site_base_url
+from adviesblog_common.links import absolute_urls
+from adviesblog_common.settings import apply_defaults
 
 logger = logging.getLogger(__name__)
 
@@ -36,22 +42,25 @@ DEFAULTS = {
         "category": "feeds/categorie/{slug}.{format}.xml",
         "author": "feeds/auteur/{slug}.{format}.xml",
         "tag": "feeds/tag/{slug}.{format}.xml",
+        "series": "feeds/serie/{slug}.{format}.xml",
     },
     # Publish a feed per tag as well.
     "FEEDS_TAGS": True,
-    # The authority of the entries' tag URIs; empty means the host of SITEURL.
-    # Set it once and never change it: feed readers identify entries by it.
-    "FEEDS_ID_AUTHORITY": "",
     # Pinned so that feeds are byte-stable; no version number that changes them.
     "FEEDS_GENERATOR": "adviesblog",
 }
 FORMATS = ("atom", "rss")
-_URL_ATTRIBUTE = re.compile(r"""(?P<attr>\b(?:href|src))=(?P<quote>["'])(?P<url>.*?)(?P=quote)""")
-_SRCSET = re.compile(r"""\bsrcset=(?P<quote>["'])(?P<value>.*?)(?P=quote)""")
+# Settings that other names replaced: old name -> new name.
+RENAMED = {"FEEDS_ID_AUTHORITY": "ARTICLE_ID_AUTHORITY"}
 
 
 def set_defaults(pelican):
-    apply_defaults(pelican.settings, "FEEDS_", DEFAULTS)
+    settings = pelican.settings
+    for old, new in RENAMED.items():
+        if old in settings:
+            logger.warning("feeds: %s is now called %s; rename it in pelicanconf.py", old, new)
+            settings.setdefault(new, settings.pop(old))
+    apply_defaults(settings, "FEEDS_", DEFAULTS)
     for key in ("FEED_ALL_ATOM", "FEED_ALL_RSS", "CATEGORY_FEED_ATOM", "CATEGORY_FEED_RSS",
                 "AUTHOR_FEED_ATOM", "AUTHOR_FEED_RSS", "TAG_FEED_ATOM", "TAG_FEED_RSS",
                 "FEED_ATOM", "FEED_RSS", "TRANSLATION_FEED_ATOM", "TRANSLATION_FEED_RSS"):
@@ -62,16 +71,11 @@ def set_defaults(pelican):
             )
 
 
-def feed_base_url(settings) -> str:
-    """Absolute URL that feed links start with: FEED_DOMAIN, else SITEURL."""
-    return (settings.get("FEED_DOMAIN") or settings.get("SITEURL") or "").rstrip("/")
-
-
 def feed_path(settings, kind: str, slug: str = "", fmt: str = "atom") -> str:
     """Site-relative path of a feed, e.g. ``feeds/categorie/leiderschap.atom.xml``.
 
-    Empty for a kind that no plugin writes, so templates never link to a missing
-    feed; a plugin adds its kind to FEEDS_PATHS before it calls ``write_feeds``.
+    Empty for a kind that has no path in FEEDS_PATHS, so templates never link to a
+    missing feed.
     """
     pattern = settings["FEEDS_PATHS"].get(kind)
     if not pattern or (kind == "tag" and not settings["FEEDS_TAGS"]):
@@ -79,41 +83,14 @@ def feed_path(settings, kind: str, slug: str = "", fmt: str = "atom") -> str:
     return pattern.format(slug=slug, format=fmt)
 
 
-def id_authority(settings) -> str:
-    configured = settings["FEEDS_ID_AUTHORITY"]
-    return configured or urlsplit(settings.get("SITEURL") or "").hostname or "localhost"
-
-
-def entry_id(article, authority: str) -> str:
-    """A tag URI (RFC 4151) from the domain and the moment of first publication."""
-    return f"tag:{authority},{article.date:%Y-%m-%d}:artikel-{article.date:%H%M%S}"
-
-
-def absolute_urls(html: str, base: str) -> str:
-    """Make every href, src and srcset URL in ``html`` absolute against ``base``."""
-
-    def attribute(match):
-        url = urljoin(base, match.group("url"))
-        return f'{match.group("attr")}={match.group("quote")}{url}{match.group("quote")}'
-
-    def srcset(match):
-        candidates = []
-        for candidate in match.group("value").split(","):
-            url, _, descriptor = candidate.strip().partition(" ")
-            candidates.append(f"{urljoin(base, url)} {descriptor}".strip())
-        return f'srcset={match.group("quote")}{", ".join(candidates)}{match.group("quote")}'
-
-    return _SRCSET.sub(srcset, _URL_ATTRIBUTE.sub(attribute, html or ""))
-
-
-def _plain(text) -> str:
-    return Markup(text).striptags()
-
-
 def build_feed(settings, articles, *, title: str, page_path: str, feed_paths: dict,
-               description: str = "") -> FeedGenerator:
-    """One feedgen feed of ``articles``, in the order given."""
-    base = feed_base_url(settings)
+               description: str = "", html_cache: dict | None = None) -> FeedGenerator:
+    """One feedgen feed of ``articles``, in the order given.
+
+    ``html_cache`` keeps each article's summary and content with absolute URLs for
+    the next feed it is in (the site's, its category's, its tags'...).
+    """
+    base = site_base_url(settings)
     authority = id_authority(settings)
     feed = FeedGenerator()
     feed.load_extension("dc", atom=False, rss=True)
@@ -129,7 +106,8 @@ def build_feed(settings, articles, *, title: str, page_path: str, feed_paths: di
     if newest is not None:
         feed.updated(newest)
     for article in articles:
-        add_entry(feed, article, base, authority)
+        add_entry(feed, article, base, authority,
+                  {} if html_cache is None else html_cache)
     return feed
 
 
@@ -142,12 +120,20 @@ def link_feed(feed, base: str, self_path: str, page_path: str) -> None:
                {"href": f"{base}/{page_path}", "rel": "alternate"}], replace=True)
 
 
-def add_entry(feed, article, base: str, authority: str) -> None:
+def entry_html(article, base: str) -> tuple[str, str]:
+    """The article's summary and content, with every URL absolute."""
+    url = f"{base}/{article.url}"
+    site_url = f"{base}/"
+    return (absolute_urls(article.get_summary(site_url), url),
+            absolute_urls(article.get_content(site_url), url))
+
+
+def add_entry(feed, article, base: str, authority: str, html_cache: dict) -> None:
     url = f"{base}/{article.url}"
     entry = feed.add_entry(order="append")
     entry.id(entry_id(article, authority))
     entry.guid(entry_id(article, authority), permalink=False)
-    entry.title(_plain(article.title))
+    entry.title(article.title)
     entry.link(href=url, rel="alternate")
     entry.published(article.date)
     entry.updated(getattr(article, "modified", None) or article.date)
@@ -160,32 +146,15 @@ def add_entry(feed, article, base: str, authority: str) -> None:
     terms += [{"term": tag.name, "scheme": f"{base}/{tag.url}"} for tag in getattr(article, "tags", [])]
     if terms:
         entry.category(terms)
-    site_url = f"{base}/"
-    entry.summary(absolute_urls(article.get_summary(site_url), url), type="html")
-    entry.content(absolute_urls(article.get_content(site_url), url), type="html")
-
-
-def write_atomically(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename.
-
-    Readers of ``path`` (a web server, the newsletter sender) see the old file or
-    the new one, never half of one. The build owns the output folder, so a fixed
-    temporary name next to the target is enough.
-    """
-    temporary = f"{path}.tmp"
-    try:
-        target = open(temporary, "wb")
-    except FileNotFoundError:  # the folder is new; rarer than an existing one
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        target = open(temporary, "wb")
-    with target:
-        target.write(data)
-    os.replace(temporary, path)
+    summary, content = html_cache.get(id(article)) or html_cache.setdefault(
+        id(article), entry_html(article, base))
+    entry.summary(summary, type="html")
+    entry.content(content, type="html")
 
 
 def write_feeds(output_path: str, settings, articles, *, kind: str, slug: str = "",
                 title: str, page_path: str, description: str = "",
-                oldest_first: bool = False) -> dict:
+                oldest_first: bool = False, html_cache: dict | None = None) -> dict:
     """Write the Atom and RSS feed of ``articles``; return their site-relative paths.
 
     ``articles`` are taken newest first (as Pelican orders them), cut to
@@ -196,10 +165,10 @@ def write_feeds(output_path: str, settings, articles, *, kind: str, slug: str = 
     if oldest_first:
         selected.reverse()
     feed = build_feed(settings, selected, title=title, page_path=page_path,
-                      feed_paths=paths, description=description)
+                      feed_paths=paths, description=description, html_cache=html_cache)
     write_atomically(os.path.join(output_path, paths["atom"]), feed.atom_str(pretty=True))
     # Each format's self link names its own file, as the W3C validator expects.
-    link_feed(feed, feed_base_url(settings), paths["rss"], page_path)
+    link_feed(feed, site_base_url(settings), paths["rss"], page_path)
     write_atomically(os.path.join(output_path, paths["rss"]), feed.rss_str(pretty=True))
     return paths
 
@@ -224,19 +193,28 @@ class FeedsGenerator(Generator):
 
     def generate_output(self, writer):
         settings, output = self.settings, self.output_path
-        feed_title = self.env.globals["feed_title"]
         site = settings["SITENAME"]
-        articles = self.context.get("articles", [])
-        write_feeds(output, settings, articles, kind="all",
-                    title=feed_title("all", site), page_path="")
+        html_cache = {}
+
+        def write(kind, articles, *, slug="", name="", page_path="", oldest_first=False):
+            # Feed titles are text: the template macro's escaping is undone for feedgen,
+            # which escapes them itself.
+            title = self.env.globals["feed_title"](kind, site, name).unescape()
+            write_feeds(output, settings, articles, kind=kind, slug=slug, title=title,
+                        page_path=page_path, oldest_first=oldest_first, html_cache=html_cache)
+
+        write("all", self.context.get("articles", []))
         for kind, groups in (("category", "categories"), ("author", "authors"), ("tag", "tags")):
             if not feed_path(settings, kind, "x"):
                 continue
             entries = self.context.get(groups, [])
             for term, term_articles in (entries.items() if isinstance(entries, dict) else entries):
-                write_feeds(output, settings, term_articles, kind=kind, slug=term.slug,
-                            title=feed_title(kind, site, term.name),
-                            page_path=term.url)
+                write(kind, term_articles, slug=term.slug, name=term.name, page_path=term.url)
+        for collection in offered_feeds(self.context):
+            if feed_path(settings, collection.kind, collection.slug) and collection.articles:
+                write(collection.kind, collection.articles, slug=collection.slug,
+                      name=collection.name, page_path=collection.page_path,
+                      oldest_first=collection.oldest_first)
 
 
 def get_generators(pelican):
@@ -252,10 +230,11 @@ def add_template_helpers(generator):
         settings, kind, slug, fmt
     )
 
-    # Every page names the same few feeds; render each title once per build.
+    # Every page names the same few feeds; render each title once per build. The
+    # result is Markup (escaped HTML) for the templates.
     @functools.cache
-    def feed_title(kind: str, site: str, name: str = "") -> str:
-        return str(env.get_template("titles.html").module.feed_title(kind, site, name))
+    def feed_title(kind: str, site: str, name: str = "") -> Markup:
+        return Markup(env.get_template("titles.html").module.feed_title(kind, site, name))
 
     env.globals["feed_title"] = feed_title
 

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from adviesblog_common.headers import format_header
+
 from .content_index import content_slugs
-from .store import ContentStore, Orphan, Report, finish, metadata_file, safe_id, utc_iso
+from .store import ContentStore, Orphan, Report, finish, safe_id, utc_iso
 from .text import comment_markdown, person_name
 from .wordpress import Index, build_index, normalised_url
 from .xmlstream import local_name, records, text_of
@@ -164,7 +166,7 @@ class DisqusImport:
         }
         body = comment_markdown(text_of(child(element, "message")), report.removed)
         self.store.put(ContentStore.key(SOURCE, "comment", post_id),
-                       f"comments/{thread.slug}/disqus-{post_id}.md", metadata_file(fields, body))
+                       f"comments/{thread.slug}/disqus-{post_id}.md", format_header(fields, body))
         report.counts[f"comments imported ({status})"] += 1
 
 

@@ -16,13 +16,15 @@ from pathlib import Path
 from babel.dates import get_month_names
 from bs4 import BeautifulSoup, Tag
 
+from adviesblog_common.headers import format_header
 from site_nl.drafts import dutch_slug
 
 from .content_index import SlugAllocator
-from .store import ContentStore, Report, finish, metadata_file, safe_id, utc_iso
+from .store import ContentStore, Report, finish, safe_id, utc_iso
 from .text import (
     article_markdown,
     comment_markdown,
+    markdown_text,
     person_name,
     plain_text,
     public_url,
@@ -195,16 +197,16 @@ class SavedPagesImport:
             "Date": utc_iso(date),
             "Slug": slug,
             "Author": self.author(author_name) if author_name else "",
-            "Summary": remove_private_data(
-                plain_text(meta_content(soup, "description", "og:description")), report.removed),
+            "Summary": markdown_text(remove_private_data(
+                plain_text(meta_content(soup, "description", "og:description")), report.removed)),
         }
         markdown = article_markdown(str(body), report.removed, wordpress=False)
-        self.store.put(key, f"articles/{date:%Y}/{slug}.md", metadata_file(metadata, markdown))
+        self.store.put(key, f"articles/{date:%Y}/{slug}.md", format_header(metadata, markdown))
         report.counts["articles"] += 1
         for comment in comments:
             self.store.put(ContentStore.key(SOURCE, "comment", comment.pop("key")),
                            f"comments/{slug}/{comment['id']}.md",
-                           metadata_file(comment, comment.pop("body")))
+                           format_header(comment, comment.pop("body")))
 
     def author(self, raw_name: str) -> str:
         name = person_name(raw_name, self.report.removed, fallback="")

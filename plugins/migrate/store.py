@@ -22,12 +22,14 @@ import datetime
 import hashlib
 import json
 import os
-import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from adviesblog_common.files import write_atomically
+from adviesblog_common.headers import format_header
+from adviesblog_common.sanitize import SAFE_ID
 from site_nl.drafts import dutch_slug
 
 STATE_FOLDER = ".migrate"
@@ -41,36 +43,11 @@ UNCHANGED = "unchanged"
 KEPT_EDITED = "kept: edited since the last import"
 KEPT_DELETED = "kept deleted: removed since the last import"
 KEPT_FOREIGN = "kept: a file not written by this importer is in the way"
-_SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 OUTCOMES = (CREATED, UPDATED, UNCHANGED, KEPT_EDITED, KEPT_DELETED, KEPT_FOREIGN)
 
 
 def digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def write_atomically(path: str | Path, text: str | Iterable[str]) -> None:
-    """Write ``text`` (or its chunks) through a temporary file and a rename.
-
-    Plain strings, not ``pathlib``: pathlib interns every path part it parses, which
-    for tens of thousands of comment files is memory that is never given back.
-    """
-    folder, name = os.path.split(os.fspath(path))
-    os.makedirs(folder, exist_ok=True)
-    temporary = os.path.join(folder, f".{name}.importing")
-    with open(temporary, "w", encoding="utf-8") as handle:
-        handle.writelines([text] if isinstance(text, str) else text)
-    os.replace(temporary, path)
-
-
-def metadata_file(fields: dict[str, str], body: str) -> str:
-    """``Key: value`` lines, a blank line and the body; empty values are left out.
-
-    Each value is put on one line, so that no imported value can add a field.
-    """
-    head = "".join(f"{key}: {' '.join(str(value).split())}\n"
-                   for key, value in fields.items() if value and str(value).strip())
-    return f"{head}\n{body}"
 
 
 def safe_id(raw: str) -> str:
@@ -79,7 +56,7 @@ def safe_id(raw: str) -> str:
     Ids are numbers in every real export; anything else (``../../x``, quotes) is
     replaced by a stable hash, so an id can never point outside ``content/``.
     """
-    if _SAFE_ID.fullmatch(raw):
+    if SAFE_ID.fullmatch(raw):
         return raw
     return "h" + hashlib.sha256(raw.encode("utf-8")).hexdigest()[:12]
 
@@ -261,7 +238,7 @@ class ContentStore:
         if slug and slug not in self._authors_written:
             self._authors_written.add(slug)
             self.report.counts["authors"] += 1
-            self.put(key, f"authors/{slug}.md", metadata_file({"Name": name}, ""))
+            self.put(key, f"authors/{slug}.md", format_header({"Name": name}, ""))
         return slug
 
     def _state_lines(self) -> Iterator[str]:

@@ -16,6 +16,14 @@ import ftfy
 import nh3
 from markdownify import MarkdownConverter
 
+from adviesblog_common.sanitize import (
+    EMAIL_PLACEHOLDER,
+    IP_PLACEHOLDER,
+    clean_user_html,
+    has_private_data,
+    remove_private_data,
+)
+
 # Encoding repairs only: ftfy's other fixes (straight quotes, unescaped entities)
 # would change what the author wrote, and unescaping HTML would turn &lt;script&gt;
 # in a comment into a real tag.
@@ -31,18 +39,7 @@ ARTICLE_TAGS = {
     "tfoot", "th", "thead", "tr", "u", "ul",
 }
 ARTICLE_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}}
-# The comments plugin's allow-list, minus mailto: an imported address is personal data.
-COMMENT_TAGS = {"p", "br", "a", "em", "strong", "blockquote", "code", "pre", "ul", "ol", "li"}
-COMMENT_ATTRIBUTES = {"a": {"href"}}
 IMPORT_URL_SCHEMES = {"http", "https"}
-
-EMAIL_PLACEHOLDER = "[e-mailadres verwijderd]"
-IP_PLACEHOLDER = "[IP-adres verwijderd]"
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
-_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
-_IPV4 = re.compile(rf"(?<![\d.]){_OCTET}(?:\.{_OCTET}){{3}}(?!\.?\d)")
-_IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?![\w:])"
-                   r"|(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){1,6}:(?:[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,5})?(?![\w:])")
 
 _BLOCK_COMMENT = re.compile(r"<!--\s*/?wp:.*?-->", re.DOTALL)
 # Shortcodes WordPress core and common plugins register. Prose such as "[sic]" or
@@ -86,20 +83,6 @@ def plain_text(markup: str) -> str:
     """The visible text of an HTML fragment on one line (titles, summaries, names)."""
     cleaned = nh3.clean(repair(markup), tags=set())
     return single_line(html.unescape(cleaned))
-
-
-def remove_private_data(text: str, removed: Counter) -> str:
-    """Replace email and IP addresses; count them in ``removed``."""
-    text, emails = _EMAIL.subn(EMAIL_PLACEHOLDER, text)
-    text, ipv4 = _IPV4.subn(IP_PLACEHOLDER, text)
-    text, ipv6 = _IPV6.subn(IP_PLACEHOLDER, text)
-    removed["email addresses"] += emails
-    removed["IP addresses"] += ipv4 + ipv6
-    return text
-
-
-def has_private_data(text: str) -> bool:
-    return bool(_EMAIL.search(text) or _IPV4.search(text) or _IPV6.search(text))
 
 
 def strip_wordpress_markup(content: str, removed: Counter) -> str:
@@ -200,11 +183,18 @@ def article_markdown(content: str, removed: Counter, *, wordpress: bool = True) 
     return _to_markdown(_ARTICLE_CONVERTER, normalise_headings(cleaned))
 
 
+def markdown_text(text: str) -> str:
+    """Plain text for a field Pelican renders as Markdown (Summary): it stays text.
+
+    An excerpt that *showed* ``<img onerror=…>`` or ``*sterren*`` must not become
+    an element or emphasis.
+    """
+    return _ARTICLE_CONVERTER.escape(text, set()) if text else ""
+
+
 def comment_markdown(content: str, removed: Counter) -> str:
     """An old comment's text or HTML as safe Markdown (single newline = line break)."""
-    cleaned = nh3.clean(autop(repair(content)), tags=COMMENT_TAGS,
-                        attributes=COMMENT_ATTRIBUTES, url_schemes=IMPORT_URL_SCHEMES,
-                        link_rel=None)
+    cleaned = clean_user_html(autop(repair(content)), link_rel=None)
     cleaned = _EMPTY_PARAGRAPH.sub("", remove_private_data(cleaned, removed))
     return _to_markdown(_COMMENT_CONVERTER, cleaned)
 

@@ -13,14 +13,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from adviesblog_common.headers import format_header
 from site_nl.drafts import dutch_slug
 
 from .content_index import SlugAllocator
-from .store import ContentStore, Orphan, Report, finish, metadata_file, safe_id, utc_iso
+from .store import ContentStore, Orphan, Report, finish, safe_id, utc_iso
 from .text import (
     article_markdown,
     comment_markdown,
     image_urls,
+    markdown_text,
     person_name,
     plain_text,
     public_url,
@@ -259,7 +261,8 @@ class WordPressImport:
             "Author": self.author(fields.get("dc:creator", "")),
             "Category": category if kind == "post" else "",
             "Tags": ", ".join(tags) if kind == "post" else "",
-            "Summary": remove_private_data(plain_text(fields.get("excerpt:encoded", "")), removed),
+            "Summary": markdown_text(remove_private_data(
+                plain_text(fields.get("excerpt:encoded", "")), removed)),
             "Image": public_url(image, removed),
             "Image_alt": plain_text(image_alt) if image else "",
             "Status": "" if status == "published" else status,
@@ -270,7 +273,7 @@ class WordPressImport:
         self.report.counts[f"{kind}s"] += 1
         folder = f"articles/{date:%Y}" if kind == "post" else "pages"
         relative = f"{folder}/{slug}.md"
-        self.store.put(self.index.key(kind, item.post_id), relative, metadata_file(metadata, body))
+        self.store.put(self.index.key(kind, item.post_id), relative, format_header(metadata, body))
         for url in image_urls(body) + ([metadata["Image"]] if metadata["Image"] else []):
             self.images.add((url, relative))
         return date
@@ -353,7 +356,7 @@ class WordPressImport:
             }
             body = comment_markdown(comment.get("wp:comment_content", ""), report.removed)
             self.store.put(self.index.key("comment", comment_id),
-                           f"comments/{slug}/wxr-{comment_id}.md", metadata_file(fields, body))
+                           f"comments/{slug}/wxr-{comment_id}.md", format_header(fields, body))
             counter = (f"{kind}s" if kind != "comment" else
                        f"comments imported ({status})")
             report.counts[counter] += 1

@@ -21,10 +21,12 @@ from babel.dates import format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
+from jinja2 import pass_eval_context
+from markupsafe import Markup
 from pelican import signals
 from pelican.contents import Article
 
-from plugin_settings import apply_defaults
+from adviesblog_common.settings import apply_defaults
 
 logger = logging.getLogger(__name__)
 
@@ -111,9 +113,18 @@ def make_date_filters(locale: str) -> dict:
 
 
 def plain_gettext(translations: NullTranslations):
+    """Jinja's newstyle ``_``: the catalogue's text, with its variables escaped in HTML.
+
+    The catalogue is ours and trusted; the variables (titles, names) are text. In an
+    autoescaped template the message is Markup, so ``%`` escapes each variable once;
+    in a text template (the plain email) nothing is escaped.
+    """
     lookup = translations.gettext
 
-    def gettext(message: str, **variables) -> str:
+    @pass_eval_context
+    def gettext(eval_context, message: str, **variables) -> str:
+        if eval_context.autoescape:
+            return Markup(lookup(message)) % variables
         return lookup(message) % variables
 
     return gettext
@@ -135,8 +146,8 @@ def install_i18n(generator):
     env.add_extension("jinja2.ext.i18n")
     env.install_gettext_translations(translations, newstyle=True)
     # Jinja's own `_` reaches the catalogue through two context-aware calls; a page
-    # makes about 60 of them. A plain function with the same "newstyle" meaning
-    # (always %-formatted, no autoescape in Pelican) costs a third of that.
+    # makes about 60 of them. A function with the same "newstyle" meaning (always
+    # %-formatted, variables escaped where the template autoescapes) costs less.
     env.globals["_"] = plain_gettext(translations)
     env.filters.update(make_date_filters(locale))
 

@@ -1,4 +1,4 @@
-"""Settings helper shared by adviesblog's plugins (a library, not a Pelican plugin).
+"""Plugin settings: prefixed UPPERCASE keys, defaults in one place, typos reported.
 
 Every plugin keeps its defaults in one ``DEFAULTS`` mapping of prefixed UPPERCASE
 keys. On Pelican's ``initialized`` signal the plugin calls ``apply_defaults``, which
@@ -10,7 +10,9 @@ be silently ignored. After that the plugin reads ``settings[KEY]`` directly.
 import copy
 import difflib
 import logging
-from collections.abc import Mapping, MutableMapping
+import sys
+from collections.abc import Iterator, Mapping, MutableMapping
+from types import ModuleType
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -35,3 +37,27 @@ def apply_defaults(
     for key, value in defaults.items():
         if key not in settings:
             settings[key] = copy.deepcopy(value)
+
+
+def loaded_plugins(settings: Mapping[str, Any]) -> Iterator[ModuleType]:
+    """The plugin modules of this build, in the order of ``PLUGINS``.
+
+    Pelican has imported them before any signal is sent, so this only looks them up.
+    """
+    for plugin in settings.get("PLUGINS") or ():
+        module = sys.modules.get(plugin) if isinstance(plugin, str) else plugin
+        if module is not None:
+            yield module
+
+
+def plugin_enabled(settings: Mapping[str, Any], name: str) -> bool:
+    return any(module.__name__ == name for module in loaded_plugins(settings))
+
+
+def require_plugins(settings: Mapping[str, Any], plugin: str, *needed: str) -> bool:
+    """Log one clear error for each plugin that ``plugin`` needs but is not in PLUGINS."""
+    missing = [name for name in needed if not plugin_enabled(settings, name)]
+    for name in missing:
+        logger.error("%s: needs the %s plugin; add %r to PLUGINS in pelicanconf.py, "
+                     "or remove %r", plugin, name, name, plugin)
+    return not missing

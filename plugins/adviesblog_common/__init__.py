@@ -1,0 +1,8 @@
+"""Helpers shared by adviesblog's plugins, importers and services (a library, not a plugin).
+
+Each lives here once: settings with defaults (``settings``), atomic writes
+(``files``), "Key: value" headers (``headers``), an article's identity and absolute
+URLs (``identity``), links in HTML changed with a parser (``links``), and the
+allow-list for HTML from readers plus the removal of personal data (``sanitize``).
+A plugin never imports another plugin; what two plugins share comes from here.
+"""

@@ -1,0 +1,35 @@
+"""Writing files whole: a reader sees the old file or the new one, never half of one."""
+
+import os
+from collections.abc import Iterable
+
+
+def write_atomically(path: str | os.PathLike, data: bytes | str | Iterable[str]) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename.
+
+    ``data`` is bytes, text (written as UTF-8) or an iterable of text chunks, so a
+    large file can be generated as it is written. The file gets mode 0644 (less the
+    umask), and folders are made as needed. The temporary name carries the process
+    id, so two processes writing the same file cannot mix their bytes.
+    """
+    path = os.fspath(path)
+    folder, name = os.path.split(path)
+    temporary = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+    try:
+        descriptor = os.open(temporary, flags, 0o644)
+    except FileNotFoundError:  # a new folder; rarer than an existing one
+        os.makedirs(folder or ".", exist_ok=True)
+        descriptor = os.open(temporary, flags, 0o644)
+    try:
+        with open(descriptor, "wb") as handle:
+            if isinstance(data, bytes):
+                handle.write(data)
+            else:
+                for chunk in [data] if isinstance(data, str) else data:
+                    handle.write(chunk.encode("utf-8"))
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
