@@ -11,6 +11,8 @@ from bs4 import BeautifulSoup
 from pelican import Pelican
 from pelican.settings import read_settings
 
+from adviesblog_common.headers import split_header
+
 ROOT = Path(__file__).resolve().parent.parent
 PUBLISH_SITEURL = "https://www.ruimte-en-richting.example"
 
@@ -89,13 +91,8 @@ def in_ci() -> bool:
 
 def read_source(path: Path) -> dict:
     """Metadata and body of a content file, parsed independently of Pelican."""
-    text = path.read_text(encoding="utf-8")
-    head, _, body = text.partition("\n\n")
-    metadata = {}
-    for line in head.splitlines():
-        key, _, value = line.partition(":")
-        metadata.setdefault(key.strip().lower(), value.strip())
-    metadata["body"] = body
+    header, body = split_header(path.read_text(encoding="utf-8"))
+    metadata = dict(header.fields, body=body)
     metadata["path"] = path
     return metadata
 

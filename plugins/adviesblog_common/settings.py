@@ -54,10 +54,15 @@ def plugin_enabled(settings: Mapping[str, Any], name: str) -> bool:
     return any(module.__name__ == name for module in loaded_plugins(settings))
 
 
-def require_plugins(settings: Mapping[str, Any], plugin: str, *needed: str) -> bool:
-    """Log one clear error for each plugin that ``plugin`` needs but is not in PLUGINS."""
+class PluginDependencyError(RuntimeError):
+    """A plugin is enabled without a plugin it needs; Pelican stops with this message."""
+
+
+def require_plugins(settings: Mapping[str, Any], plugin: str, *needed: str) -> None:
+    """Stop the build at start-up, with one clear message, if a needed plugin is missing."""
     missing = [name for name in needed if not plugin_enabled(settings, name)]
-    for name in missing:
-        logger.error("%s: needs the %s plugin; add %r to PLUGINS in pelicanconf.py, "
-                     "or remove %r", plugin, name, name, plugin)
-    return not missing
+    if missing:
+        raise PluginDependencyError(
+            f"{plugin}: needs the {' and '.join(missing)} plugin{'s' if len(missing) > 1 else ''}; "
+            f"add {', '.join(map(repr, missing))} to PLUGINS in pelicanconf.py, or remove "
+            f"{plugin!r}")

@@ -26,7 +26,7 @@ from pelican.readers import MarkdownReader
 from pelican.utils import slugify
 
 from adviesblog_common.feeds import FeedCollection, offer_feed
-from adviesblog_common.settings import apply_defaults
+from adviesblog_common.settings import apply_defaults, require_plugins
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +89,8 @@ class Series:
 
 
 def set_defaults(pelican):
+    # The series templates show months with site_nl's Babel filters.
+    require_plugins(pelican.settings, "blog_series", "site_nl")
     apply_defaults(pelican.settings, "SERIES_", DEFAULTS)
 
 

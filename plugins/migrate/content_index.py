@@ -2,17 +2,21 @@
 
 from pathlib import Path
 
+from adviesblog_common.headers import split_header
+
 
 def read_header(path: Path) -> dict[str, str]:
-    """The ``Key: value`` lines at the top of a Markdown file, keys in lower case."""
-    fields = {}
+    """The ``Key: value`` lines at the top of a Markdown file, keys in lower case.
+
+    Only the lines up to the first blank one are read: bodies can be long.
+    """
+    lines = []
     with path.open(encoding="utf-8", errors="replace") as handle:
         for line in handle:
-            key, separator, value = line.partition(":")
-            if not line.strip() or not separator or " " in key.strip():
+            if not line.strip():
                 break
-            fields[key.strip().lower()] = value.strip()
-    return fields
+            lines.append(line)
+    return split_header("".join(lines))[0].fields
 
 
 def content_slugs(content_dir: Path, folders=("articles", "pages")) -> dict[str, str]:
