@@ -6,6 +6,7 @@ same characters in a code example; a parser can. Nothing inside ``<code>`` or
 """
 
 from collections.abc import Iterator
+from html import escape
 from urllib.parse import urljoin
 
 import lxml.html
@@ -32,7 +33,8 @@ def _outside_code(root) -> Iterator:
 
 
 def _serialise_children(root) -> str:
-    return (root.text or "") + "".join(
+    # lxml gives the text before the first element unescaped; it is text, so escape it.
+    return escape(root.text or "", quote=False) + "".join(
         lxml.html.tostring(child, encoding="unicode") for child in root)
 
 

@@ -6,22 +6,29 @@ in the README) and an ``index.html`` that lists the editions for the editor.
 
 The HTML is one 600px table column whose CSS is inlined by css-inline; it has
 absolute URLs, ``alt`` on every image, no script or forms, and stays under the
-size at which Gmail clips a message. Its unsubscribe link is the service's
-generic page (see ``unsubscribe_url``); the sender replaces that exact string
-with each subscriber's one-click link, as ``editions.json`` says.
+size at which Gmail clips a message: an article too long for that is cut after
+the last whole top-level block that fits, and ends with a link to read on at the
+site. Its unsubscribe link is the service's generic page (see ``unsubscribe_url``);
+the sender replaces that exact string with each subscriber's one-click link, as
+``editions.json`` says.
 """
 
+import bisect
 import datetime
+import functools
+import html
 import json
 import logging
 import os
-import re
 
 import css_inline
+import lxml.html
+from markupsafe import Markup
 from pelican.generators import Generator
 
-from blog_series.blog_series import series_slug
-from feeds.feeds import absolute_urls, entry_id, feed_base_url, id_authority, write_atomically
+from adviesblog_common.files import write_atomically
+from adviesblog_common.identity import entry_id, id_authority, site_base_url
+from adviesblog_common.links import absolute_urls
 
 from .plaintext import html_to_text
 
@@ -31,7 +38,6 @@ GMAIL_CLIP_BYTES = 100 * 1024
 # The settings the email templates read; passing only these keeps rendering cheap.
 TEMPLATE_SETTINGS = ("SITENAME", "SITE_CONTACT", "THEME_COLORS", "DEFAULT_LANG")
 EDITIONS_FORMAT = 1
-_IMG_WITHOUT_ALT = re.compile(r"<img\b(?![^>]*\balt=)", re.IGNORECASE)
 
 
 def unsubscribe_url(settings, site_url: str) -> str:
@@ -48,15 +54,48 @@ def unsubscribe_url(settings, site_url: str) -> str:
     return f"{site_url}/#volg"
 
 
-def article_series_slug(article, settings) -> str | None:
-    """The slug of the article's series, as the series plugin makes it."""
-    series = getattr(article, "series", None)
-    return series_slug(series, settings) if series else None
+def article_series_slug(article) -> str | None:
+    """The slug of the article's series, from the series plugin when it is enabled."""
+    series = getattr(article, "series_info", None)
+    return series.slug if series is not None else None
 
 
-def with_alt_text(html: str) -> str:
-    """Give every image an ``alt``; one the author left out is decorative."""
-    return _IMG_WITHOUT_ALT.sub('<img alt=""', html)
+def _fragment(markup: str):
+    return lxml.html.fragment_fromstring(markup, create_parent="div")
+
+
+def _inner_html(root) -> str:
+    # lxml keeps the text before the first child unescaped; it is text, so escape it.
+    return html.escape(root.text or "", quote=False) + "".join(
+        lxml.html.tostring(child, encoding="unicode") for child in root)
+
+
+def with_alt_text(markup: str) -> str:
+    """Give every image an ``alt``; one the author left out is decorative.
+
+    Read with a parser: an ``alt=`` in an image's URL is no alt text, and an image
+    in a code example is text, not an element, so it is left as it is.
+    """
+    if "<img" not in markup.lower():
+        return markup
+    root = _fragment(markup)
+    bare = [image for image in root.iter("img") if image.get("alt") is None]
+    for image in bare:
+        image.set("alt", "")
+    return _inner_html(root) if bare else markup
+
+
+def top_level_blocks(markup: str) -> list[str]:
+    """The top-level elements of ``markup`` as HTML, each with the text after it."""
+    root = _fragment(markup)
+    blocks = [lxml.html.tostring(child, encoding="unicode") for child in root]
+    if (root.text or "").strip():
+        blocks.insert(0, html.escape(root.text, quote=False))
+    return blocks
+
+
+def fits_in_gmail(markup: str) -> bool:
+    return len(markup.encode("utf-8")) < GMAIL_CLIP_BYTES
 
 
 class EditionsGenerator(Generator):
@@ -64,7 +103,7 @@ class EditionsGenerator(Generator):
 
     def generate_output(self, writer):
         settings = self.settings
-        self.base = feed_base_url(settings)
+        self.base = site_base_url(settings)
         self.folder = settings["FOLLOW_EDITIONS_PATH"].strip("/")
         self.inliner = css_inline.CSSInliner(keep_style_tags=False)
         self.unsubscribe_url = unsubscribe_url(settings, self.base)
@@ -81,33 +120,66 @@ class EditionsGenerator(Generator):
                 editions.insert(0, digest)
         self.write_index(editions)
 
-    def render_parts(self, name: str, slug: str, **values) -> dict:
-        """Render ``email/<name>.html`` and ``.txt``; write both; return their paths."""
-        browser_url = f"{self.base}/{self.folder}/{slug}/"
-        values.update(browser_url=browser_url, unsubscribe_url=self.unsubscribe_url,
-                      site_url=self.base)
-        context = dict(self.template_settings, **values)
-        html = self.inliner.inline(self.env.get_template(f"email/{name}.html").render(context))
-        text = self.env.get_template(f"email/{name}.txt").render(context)
-        html_path = f"{self.folder}/{slug}/index.html"
-        text_path = f"{self.folder}/{slug}/index.txt"
-        size = len(html.encode("utf-8"))
-        if size > GMAIL_CLIP_BYTES:
+    def browser_url(self, slug: str) -> str:
+        return f"{self.base}/{self.folder}/{slug}/"
+
+    def edition_context(self, slug: str, **values) -> dict:
+        """What the ``email/*`` templates of the edition ``slug`` read."""
+        return dict(self.template_settings, browser_url=self.browser_url(slug),
+                    unsubscribe_url=self.unsubscribe_url, site_url=self.base, **values)
+
+    def render(self, name: str, context: dict) -> tuple[str, str]:
+        """``email/<name>.html`` with its CSS inlined, and ``email/<name>.txt``."""
+        html_part = self.inliner.inline(self.env.get_template(f"email/{name}.html").render(context))
+        return html_part, self.env.get_template(f"email/{name}.txt").render(context)
+
+    def write_parts(self, slug: str, html_part: str, text_part: str, source: str) -> dict:
+        """Write both parts of an edition; return their paths and its browser URL."""
+        paths = {"html": f"{self.folder}/{slug}/index.html",
+                 "text": f"{self.folder}/{slug}/index.txt"}
+        if not fits_in_gmail(html_part):
             logger.error("%s: email edition is %d KB; Gmail clips messages over 100 KB, "
-                         "so shorten the article or split it", values.get("source", slug),
-                         size // 1024)
-        write_atomically(os.path.join(self.output_path, html_path), html.encode("utf-8"))
-        write_atomically(os.path.join(self.output_path, text_path), text.encode("utf-8"))
-        return {"html": html_path, "text": text_path, "browser_url": browser_url}
+                         "so shorten it or split it", source,
+                         len(html_part.encode("utf-8")) // 1024)
+        for kind, part in (("html", html_part), ("text", text_part)):
+            write_atomically(os.path.join(self.output_path, paths[kind]), part.encode("utf-8"))
+        return dict(paths, browser_url=self.browser_url(slug))
+
+    def render_article(self, context: dict, content: Markup,
+                       shortened: bool = False) -> tuple[str, str]:
+        return self.render("edition", dict(context, content=content, shortened=shortened,
+                                           content_text=html_to_text(content)))
+
+    def render_shortened(self, context: dict, content: Markup, source: str) -> tuple[str, str]:
+        """The edition with as many whole top-level blocks as fit under Gmail's limit."""
+        blocks = top_level_blocks(content)
+
+        @functools.cache
+        def render(count: int) -> tuple[str, str]:
+            # The blocks are HTML the build made, cut between elements by the parser.
+            return self.render_article(context, Markup("".join(blocks[:count])), True)
+
+        # Each block kept makes the edition longer, so bisect for the last one that fits.
+        keep = bisect.bisect_left(range(1, len(blocks) + 1), True,
+                                  key=lambda count: not fits_in_gmail(render(count)[0]))
+        logger.info("%s: the email edition holds the first %d of %d blocks, to stay under "
+                    "Gmail's 100 KB clipping limit; it links to the rest", source, keep,
+                    len(blocks))
+        return render(keep)
 
     def write_article_edition(self, article, authority: str) -> dict:
         article_url = f"{self.base}/{article.url}"
-        content = with_alt_text(absolute_urls(article.get_content(f"{self.base}/"), article_url))
-        parts = self.render_parts(
-            "edition", article.slug, article=article, article_url=article_url,
-            content=content, content_text=html_to_text(content, link_label="Links"),
-            title=str(article.title), source=os.path.relpath(article.source_path),
-        )
+        # The build made this HTML (Markdown output with absolute URLs): safe to show.
+        content = Markup(with_alt_text(absolute_urls(article.get_content(f"{self.base}/"),
+                                                     article_url)))
+        source = os.path.relpath(article.source_path)
+        context = self.edition_context(article.slug, article=article, article_url=article_url,
+                                       title=str(article.title))
+        html_part, text_part = self.render_article(context, content)
+        if not fits_in_gmail(html_part):
+            html_part, text_part = self.render_shortened(context, content, source)
+        parts = self.write_parts(article.slug, html_part, text_part, source)
+        category = getattr(article, "category", None)
         return {
             "id": entry_id(article, authority),
             "kind": "article",
@@ -116,9 +188,9 @@ class EditionsGenerator(Generator):
             "url": article_url,
             "date": article.date.isoformat(),
             "series": getattr(article, "series", None),
-            "series_slug": article_series_slug(article, self.settings),
-            "category": article.category.name if getattr(article, "category", None) else None,
-            "category_slug": article.category.slug if getattr(article, "category", None) else None,
+            "series_slug": article_series_slug(article),
+            "category": category.name if category else None,
+            "category_slug": category.slug if category else None,
             "authors": [author.name for author in getattr(article, "authors", [])],
             "html": parts["html"],
             "text": parts["text"],
@@ -139,20 +211,27 @@ class EditionsGenerator(Generator):
         items = []
         for article in articles:
             url = f"{self.base}/{article.url}"
-            summary = with_alt_text(absolute_urls(article.get_summary(f"{self.base}/"), url))
+            # The build made the summary (Markdown output): safe to show.
+            summary = Markup(with_alt_text(absolute_urls(article.get_summary(f"{self.base}/"),
+                                                         url)))
             items.append({"article": article, "url": url, "title": str(article.title),
                           "summary": summary, "summary_text": html_to_text(summary).strip()})
         newest = max(a.date for a in articles).date()
-        title = self.env.get_template("titles.html").module.digest_title(start, newest)
+        # The macro renders HTML; the title itself is text, escaped where HTML is written.
+        title = Markup(self.env.get_template("titles.html").module.digest_title(start, newest))
+        title = title.unescape()
         slug = f"overzicht-{start.isoformat()}"
-        parts = self.render_parts("digest", slug, items=items, digest_title=str(title))
+        context = self.edition_context(slug, items=items, digest_title=title)
+        parts = self.write_parts(slug, *self.render("digest", context), source=slug)
         return {
             "id": f"tag:{authority},{start.isoformat()}:overzicht-tot-{newest.isoformat()}",
-            "kind": "digest", "title": str(title), "subject": str(title),
+            "kind": "digest", "title": title, "subject": title,
             "url": parts["browser_url"], "date": max(a.date for a in articles).isoformat(),
             "since": start.isoformat(), "series": None, "series_slug": None,
             "category": None, "category_slug": None,
-            "authors": sorted({author.name for a in articles for author in a.authors}),
+            # An article need not have an author: Pelican sets none without AUTHOR.
+            "authors": sorted({author.name for a in articles
+                               for author in getattr(a, "authors", [])}),
             "articles": [entry_id(a, authority) for a in articles],
             "html": parts["html"], "text": parts["text"], "browser_url": parts["browser_url"],
         }

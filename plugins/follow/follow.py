@@ -14,11 +14,12 @@ import functools
 import hashlib
 import logging
 
+from markupsafe import Markup
 from pelican import signals
 
-from plugin_settings import apply_defaults
+from adviesblog_common.settings import apply_defaults, require_plugins
 
-from .editions import EditionsGenerator, article_series_slug
+from .editions import EditionsGenerator
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +61,8 @@ DEFAULTS = {
 
 def set_defaults(pelican):
     settings = pelican.settings
+    # The email editions show dates and Dutch text with site_nl's filters and catalogue.
+    require_plugins(settings, "follow", "site_nl")
     apply_defaults(settings, "FOLLOW_", DEFAULTS)
     if settings["FOLLOW_PRESET"] not in PRESETS:
         logger.error("follow: FOLLOW_PRESET is %r; expected one of %s",
@@ -82,7 +85,6 @@ def form_settings(settings) -> dict:
             "frequency": settings["FOLLOW_FREQUENCY"]}
 
 
-
 def consent_version(text) -> str:
     """A short, stable id of the consent text a subscriber agreed to."""
     normalised = " ".join(str(text).split())
@@ -90,10 +92,16 @@ def consent_version(text) -> str:
 
 
 def follow_scopes(content, settings) -> list[tuple[str, str, str]]:
-    """(kind, slug, name) a reader of ``content`` can follow: site, series, category."""
+    """(kind, slug, name) a reader of ``content`` can follow: site, series, category.
+
+    ``content`` is an article, a series page's ``Series`` or None (the home page).
+    A series is offered only with the series plugin, whose ``series_info`` holds
+    the slug the sender matches; a bare ``Series:`` field has none.
+    """
     scopes = [("site", "", settings.get("SITENAME", ""))]
-    if getattr(content, "series", None):
-        scopes.append(("series", article_series_slug(content, settings), content.series))
+    series = getattr(content, "series_info", None)
+    if series is not None:
+        scopes.append(("series", series.slug, series.name))
     category = getattr(content, "category", None)
     if category:
         scopes.append(("category", category.slug, category.name))
@@ -112,8 +120,9 @@ def add_template_helpers(generator):
     @functools.cache
     def follow_consent() -> tuple[str, str]:
         titles = env.get_template("titles.html").module
-        text = str(titles.consent_text(settings["SITENAME"], settings["FOLLOW_FREQUENCY"]))
-        return text, consent_version(text)
+        text = Markup(titles.consent_text(settings["SITENAME"], settings["FOLLOW_FREQUENCY"]))
+        # The version is a hash of the text the reader saw, not of its HTML escaping.
+        return text, consent_version(text.unescape())
 
     env.globals["follow_consent"] = follow_consent
 

@@ -6,6 +6,8 @@ maintained converters do not fit: html2text writes Markdown (and is GPL), and
 inscriptis keeps links inline rather than as footnotes.
 """
 
+import textwrap
+
 import lxml.html
 
 # Stands for <br> while source whitespace (soft line breaks included) is folded.
@@ -13,20 +15,6 @@ LINE_BREAK = "\x00"
 HEADING_RULES = {"h1": "=", "h2": "=", "h3": "-", "h4": "-", "h5": "-", "h6": "-"}
 BLOCKS = {"p", "div", "section", "article", "header", "footer", "figure", "figcaption",
           "table", "tr", "td", "th", "tbody", "thead", "main", "center"}
-
-
-def fill(words: str, width: int, first: str, rest: str) -> str:
-    """Greedy word wrap; a word longer than the line (a URL) stands on its own line."""
-    lines, line = [], first
-    indent = len(first)
-    for word in words.split(" "):
-        if len(line) > indent and len(line) + 1 + len(word) > width:
-            lines.append(line)
-            line, indent = rest + word, len(rest)
-        else:
-            line = f"{line} {word}" if len(line) > indent else line + word
-    lines.append(line)
-    return "\n".join(lines)
 
 
 class _Renderer:
@@ -70,7 +58,11 @@ class _Renderer:
             words = " ".join(line.split())
             if not words:
                 continue
-            lines.append(fill(words, self.width, first if number == 0 else rest, rest))
+            # A word longer than the line (a URL) stands on a line of its own, whole.
+            lines.append(textwrap.fill(words, self.width, break_long_words=False,
+                                       break_on_hyphens=False,
+                                       initial_indent=first if number == 0 else rest,
+                                       subsequent_indent=rest))
         return "\n".join(lines)
 
     def block(self, element, prefix: str = "") -> None:

@@ -1,9 +1,12 @@
 """Email editions: email-safe HTML, readable text, and editions.json for the sender."""
 
 import json
+import logging
 import re
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -15,7 +18,8 @@ from tests.support import PUBLISH_SITEURL, ROOT, publish_site, sample_articles, 
 FORBIDDEN_CSS = re.compile(r"(?:^|[;\s{])(?:display\s*:\s*(?:flex|grid|inline-flex)|float\s*:|"
                            r"position\s*:|grid-|flex-)", re.IGNORECASE)
 PLACEHOLDER = f"{PUBLISH_SITEURL}/volg/afmelden/"
-
+FIXTURE_CONTENT = Path(__file__).parent / "test_data" / "content"
+GMAIL_CLIP_BYTES = 100 * 1024
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +33,18 @@ def manifest(site):
 
 def editions_of(site):
     return [e for e in manifest(site)["editions"] if e["kind"] == "article"]
+
+
+def fixture_content(tmp_path, **articles) -> Path:
+    """A copy of the small fixture site in ``test_data``, plus ``articles`` (stem: text)."""
+    content = shutil.copytree(FIXTURE_CONTENT, tmp_path / "content")
+    for stem, text in articles.items():
+        write_file(content / "articles" / f"{stem}.md", text)
+    return content
+
+
+def errors(site):
+    return site.messages(logging.ERROR)
 
 
 def test_every_published_article_and_nothing_else_has_an_edition(sample):
@@ -167,22 +183,149 @@ def test_bad_digest_date_is_reported(tmp_path):
     assert any("FOLLOW_DIGEST_SINCE is 'vorige week'" in m for m in site.messages())
 
 
-def test_images_without_alt_and_oversized_editions(tmp_path):
-    content = tmp_path / "content"
-    write_file(content / "authors" / "anna-jansen.md", "Name: Anna Jansen\n\nBio.\n")
+def test_images_without_alt_get_an_empty_alt(tmp_path):
+    content = fixture_content(tmp_path, **{"zonder-alt": (
+        "Title: Zonder alt\nDate: 2024-01-01\nAuthor: anna-jansen\n\n"
+        '<p><img src="/images/x.svg"></p>\n')})
     write_file(content / "images" / "x.svg", '<svg xmlns="http://www.w3.org/2000/svg"/>')
-    write_file(content / "articles" / "zonder-alt.md",
-               "Title: Zonder alt\nDate: 2024-01-01\nAuthor: anna-jansen\n\n"
-               '<p><img src="/images/x.svg"></p>\n')
-    long_text = "\n\n".join(f"Alinea {n}: " + "woord " * 120 for n in range(200))
-    write_file(content / "articles" / "heel-lang.md",
-               f"Title: Heel lang\nDate: 2024-01-02\nAuthor: anna-jansen\n\n{long_text}\n")
     site = publish_site(tmp_path / "output", PATH=str(content))
     soup = BeautifulSoup((site.output / "nieuwsbrief" / "zonder-alt" / "index.html").read_text(
         encoding="utf-8"), "html.parser")
     assert [img.get("alt") for img in soup.find_all("img")] == [""]
-    errors = [m for m in site.messages() if "Gmail clips" in m]
-    assert len(errors) == 1 and "heel-lang.md" in errors[0]
+
+
+def test_image_whose_url_holds_alt_equals_still_gets_an_alt(tmp_path):
+    # Firebase Storage and other image hosts put "?alt=media" in their URLs.
+    url = "https://firebasestorage.googleapis.com/v0/b/demo/o/team.jpg?alt=media"
+    content = fixture_content(tmp_path, **{"foto-van-het-team": (
+        "Title: Foto van het team\nDate: 2024-01-01\nAuthor: anna-jansen\n\n"
+        f'<p><img src="{url}"></p>\n')})
+    site = publish_site(tmp_path / "output", PATH=str(content))
+    soup = BeautifulSoup((site.output / "nieuwsbrief" / "foto-van-het-team" / "index.html")
+                         .read_text(encoding="utf-8"), "html.parser")
+    assert [(img["src"], img.get("alt")) for img in soup.find_all("img")] == [(url, "")]
+
+
+def test_code_examples_stay_text_in_both_editions(tmp_path):
+    examples = ['<a href="/contact/">', 'src="foto.jpg"', '<img src="foto.jpg">']
+    block = '<p><img src="/images/x.svg"></p>\n<a href="/contact/">Contact</a>'
+    content = fixture_content(tmp_path, **{"html-uitgelegd": (
+        "Title: HTML uitgelegd\nDate: 2024-01-01\nAuthor: anna-jansen\n\n"
+        + "".join(f"Schrijf `{example}` in de pagina.\n\n" for example in examples)
+        + "".join(f"    {line}\n" for line in block.splitlines()))})
+    site = publish_site(tmp_path / "output", PATH=str(content))
+    folder = site.output / "nieuwsbrief" / "html-uitgelegd"
+    soup = BeautifulSoup((folder / "index.html").read_text(encoding="utf-8"), "html.parser")
+    article = soup.select_one("td.content")
+    assert [code.get_text() for code in article.select("p code")] == examples
+    assert article.pre.get_text() == block + "\n"
+    assert article.find_all("img") == []
+    assert [a["href"] for a in article.find_all("a")] == [f"{PUBLISH_SITEURL}/2024/html-uitgelegd/"]
+    text = (folder / "index.txt").read_text(encoding="utf-8")
+    for example in examples:
+        assert f"Schrijf {example} in de pagina." in text
+    assert block in text
+
+
+def long_article(paragraphs: int = 150) -> str:
+    """A column of 13,500 words, in chapters: far over Gmail's limit as one email."""
+    words = ["klantgerichtheid", "samenwerkingsafspraken", "verantwoordelijkheid",
+             "leidinggevende", "teamoverleg", "organisatieontwikkeling", "vertrouwen"]
+    blocks = []
+    for number in range(1, paragraphs + 1):
+        if number % 30 == 1:
+            blocks.append(f"## Hoofdstuk {number // 30 + 1}")
+        blocks.append(f"Alinea {number}: " + " ".join(words[(number + i) % len(words)]
+                                                      for i in range(88)))
+    return "\n\n".join(blocks)
+
+
+def test_long_article_edition_is_cut_to_fit_gmail_and_links_to_the_rest(tmp_path):
+    body = long_article()
+    assert len(body.split()) > 13_500 and len(body.encode()) > 2 * GMAIL_CLIP_BYTES
+    content = fixture_content(tmp_path, **{"heel-lang": (
+        "Title: Heel lang\nDate: 2024-01-02\nAuthor: anna-jansen\n\n" + body + "\n")})
+    site = publish_site(tmp_path / "output", PATH=str(content))
+    assert errors(site) == []
+    url = f"{PUBLISH_SITEURL}/2024/heel-lang/"
+    edition = next(e for e in editions_of(site) if e["url"] == url)
+    raw = (site.output / edition["html"]).read_bytes()
+    assert len(raw) < GMAIL_CLIP_BYTES
+    soup = BeautifulSoup(raw, "html.parser")
+    kept = [int(p.get_text().split(":")[0].removeprefix("Alinea "))
+            for p in soup.find_all("p", string=re.compile(r"^Alinea \d+:"))]
+    assert kept == list(range(1, len(kept) + 1)) and 50 < len(kept) < 150
+    read_on = soup.find_all("a", string="Lees verder op de site")
+    assert [a["href"] for a in read_on] == [url]
+    # The link follows the last whole paragraph that fits.
+    assert read_on[0].find_parent("p").find_previous_sibling().get_text().startswith(
+        f"Alinea {kept[-1]}: ")
+    text = (site.output / edition["text"]).read_text(encoding="utf-8")
+    assert re.findall(r"^Alinea (\d+):", text, re.MULTILINE) == [str(n) for n in kept]
+    blocks = text.split("\n-- \n")[0].strip().split("\n\n")
+    assert blocks[-2].startswith(f"Alinea {kept[-1]}: ")
+    assert blocks[-1] == f"Lees verder op de site: {url}"
+
+
+def test_digest_covers_an_article_without_author(tmp_path):
+    content = fixture_content(tmp_path, **{"zonder-auteur": (
+        "Title: Zonder auteur\nDate: 2024-05-01\n\nEen artikel van de redactie.\n")})
+    site = publish_site(tmp_path / "output", PATH=str(content), FOLLOW_DIGEST_SINCE="2024-01-01")
+    digest = manifest(site)["editions"][0]
+    assert digest["kind"] == "digest"
+    assert digest["authors"] == ["Anna Jansen"]
+    soup = BeautifulSoup((site.output / digest["html"]).read_text(encoding="utf-8"), "html.parser")
+    assert [h.get_text() for h in soup.select(".digest-item h2")] == [
+        "Zonder auteur", "Kort overleg", "Samen plannen"]
+    unsigned = soup.select(".digest-item")[0].select_one("p.meta").get_text()
+    assert unsigned == "1 mei 2024"
+
+
+TRICKY_TITLE = 'Uitleg over <script> en "quotes" & meer'
+TRICKY_NAME = "Jan <img src=x onerror=alert(2)>"
+
+
+def test_title_and_author_name_with_markup_are_text_escaped_once(tmp_path):
+    content = fixture_content(tmp_path, **{"uitleg": (
+        f"Title: {TRICKY_TITLE}\nSlug: uitleg\nDate: 2024-05-01\nAuthor: jan\n"
+        "Summary: Over *tekens* die HTML kunnen zijn.\n\nEen uitleg.\n")})
+    write_file(content / "authors" / "jan.md", f"Name: {TRICKY_NAME}\n\nJan schrijft.\n")
+    site = publish_site(tmp_path / "output", PATH=str(content), FOLLOW_DIGEST_SINCE="2024-01-01")
+    edition = next(e for e in editions_of(site) if e["url"].endswith("/uitleg/"))
+    assert (edition["title"], edition["subject"]) == (TRICKY_TITLE, TRICKY_TITLE)
+    assert edition["authors"] == [TRICKY_NAME]
+    digest = manifest(site)["editions"][0]
+    assert TRICKY_NAME in digest["authors"]
+
+    pages = {name: (site.output / path).read_text(encoding="utf-8") for name, path in (
+        ("edition", edition["html"]), ("digest", digest["html"]),
+        ("index", "nieuwsbrief/index.html"))}
+    for name, page in pages.items():
+        assert "&amp;amp;" not in page and "&amp;lt;" not in page, name
+        soup = BeautifulSoup(page, "html.parser")
+        assert soup.find_all("script") == [], name
+        assert soup.find_all(attrs={"onerror": True}) == [], name
+    soup = BeautifulSoup(pages["edition"], "html.parser")
+    assert soup.title.get_text() == TRICKY_TITLE
+    assert soup.h1.get_text() == TRICKY_TITLE
+    assert f"door {TRICKY_NAME}" in soup.select_one("p.meta").get_text()
+    soup = BeautifulSoup(pages["digest"], "html.parser")
+    item = soup.select(".digest-item")[0]
+    assert item.h2.get_text() == TRICKY_TITLE
+    assert f"door {TRICKY_NAME}" in item.select_one("p.meta").get_text()
+    # The summary is HTML the build made: shown as HTML, not as its source.
+    assert item.find("em").get_text() == "tekens"
+    assert item.find_all("span")[-1].get_text() == f" – {TRICKY_TITLE}"
+    soup = BeautifulSoup(pages["index"], "html.parser")
+    assert TRICKY_TITLE in [a.get_text() for a in soup.select("main a")]
+
+    text = (site.output / edition["text"]).read_text(encoding="utf-8")
+    lines = text.splitlines()
+    assert lines[lines.index(TRICKY_TITLE) + 1] == "=" * len(TRICKY_TITLE)
+    assert f"door {TRICKY_NAME}" in text
+    digest_text = (site.output / digest["text"]).read_text(encoding="utf-8")
+    assert TRICKY_TITLE in digest_text.splitlines()
+    assert "&amp;" not in text + digest_text and "&lt;" not in text + digest_text
 
 
 def test_editions_can_be_limited_to_the_newest_articles(tmp_path):

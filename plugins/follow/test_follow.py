@@ -1,17 +1,41 @@
 """The follow form: works without JavaScript, honest consent, provider presets."""
 
+import json
+import os
+import shutil
+import subprocess
+import sys
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
 
 from follow.follow import consent_version
-from tests.support import PUBLISH_SITEURL, publish_site, sample_articles
+from tests.support import PUBLISH_SITEURL, ROOT, BuiltSite, publish_site, sample_articles
 from tests.tools import CHROMIUM_ARGS, chromium
 
 SERIES_PART = "2023/vragen-stellen-in-plaats-van-vertellen/"
+FIXTURE_CONTENT = Path(__file__).parent / "test_data" / "content"
+# Pelican's signals outlive a build: in this process the receivers of every plugin an
+# earlier test loaded are still connected. A build with fewer plugins needs its own.
+BUILD_WITH_PLUGINS = """
+import json, logging, sys
+from pathlib import Path
+from tests.support import publish_site
+site = publish_site(Path(sys.argv[1]), PATH=sys.argv[2], PLUGINS=sys.argv[3:])
+print(json.dumps(site.messages(logging.ERROR)))
+"""
 
+
+def publish_with_plugins(output: Path, content: Path, plugins: list[str]) -> tuple[BuiltSite, list]:
+    """Build in a fresh interpreter with only ``plugins``; the site and its errors."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "plugins"), str(ROOT)]))
+    result = subprocess.run([sys.executable, "-c", BUILD_WITH_PLUGINS, str(output), str(content),
+                             *plugins], capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return BuiltSite(output=output, settings={}), json.loads(result.stdout.splitlines()[-1])
 
 
 @pytest.fixture(scope="module")
@@ -118,6 +142,36 @@ def test_form_has_a_visible_label_consent_and_only_a_honeypot_hidden(sample):
     scopes = [r["value"] for r in form.find_all("input", type="radio")]
     assert scopes == ["site", "series:interne-klantgerichtheid", "category:klantgerichtheid"]
     assert soup.find_all("script", src=True) == []
+
+
+def test_series_page_offers_its_series_chosen(sample):
+    form = sample.soup("serie/interne-klantgerichtheid/").select_one("#volg form")
+    radios = form.find_all("input", type="radio")
+    assert [r["value"] for r in radios] == ["site", "series:interne-klantgerichtheid"]
+    assert [r["value"] for r in radios if r.has_attr("checked")] == [
+        "series:interne-klantgerichtheid"]
+
+
+def test_follow_works_without_the_feeds_and_series_plugins(tmp_path):
+    content = shutil.copytree(FIXTURE_CONTENT, tmp_path / "content")
+    site, errors = publish_with_plugins(tmp_path / "output", content, ["site_nl", "follow"])
+    assert errors == []
+    # Without the series plugin a "Series:" field has no slug to subscribe to.
+    form = site.soup("2024/samen-plannen/").select_one("#volg form")
+    assert [r["value"] for r in form.find_all("input", type="radio")] == [
+        "site", "category:samenwerken"]
+    assert form.find("input", type="checkbox")["value"]
+    data = json.loads((site.output / "nieuwsbrief" / "editions.json").read_text(encoding="utf-8"))
+    editions = {e["title"]: e for e in data["editions"]}
+    assert sorted(editions) == ["Kort overleg", "Samen plannen"]
+    assert (editions["Samen plannen"]["series"], editions["Samen plannen"]["series_slug"]) == (
+        "Beter plannen", None)
+    for edition in editions.values():
+        edition_page = site.soup(edition["html"])
+        assert edition_page.h1.get_text() == edition["title"]
+        assert (site.output / edition["text"]).is_file()
+    index = site.soup("nieuwsbrief/index.html")
+    assert {a.get_text() for a in index.select("main li a")} >= set(editions)
 
 
 def test_home_page_offers_only_the_whole_site(sample):
