@@ -15,6 +15,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 VNU_JAR = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+AXE_SCRIPT = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
 
 def require_tool(found, what: str, how_to_install: str):
@@ -32,6 +33,11 @@ def java_and_vnu() -> tuple[str, Path]:
     jar = require_tool(VNU_JAR if VNU_JAR.is_file() else None, "vnu.jar",
                        "npm ci (in the project folder; needs Node.js and npm)")
     return java, jar
+
+
+def axe_script() -> Path:
+    return require_tool(AXE_SCRIPT if AXE_SCRIPT.is_file() else None, "axe-core",
+                        "npm ci (in the project folder; needs Node.js and npm)")
 
 
 def chromium() -> str:
