@@ -20,6 +20,7 @@ never published: a file with an ``email`` or ``ip`` field is an error, and an
 address in the body is replaced.
 """
 
+import dataclasses
 import datetime
 import logging
 import os
@@ -68,24 +69,7 @@ class CommentFileError(ValueError):
 
 @dataclass
 class Comment:
-    id: str
-    parent: str
-    author: str
-    author_url: str
-    date: datetime.datetime
-    type: str
-    html: Markup
-    depth: int = 1
-    reply_to: str = ""
-
-    @property
-    def anchor(self) -> str:
-        return f"reactie-{self.id}"
-
-
-@dataclass
-class CommentRecord:
-    """One valid comment file, before threading."""
+    """One valid comment file; threading fills in its place and its HTML."""
 
     path: str
     id: str
@@ -96,6 +80,13 @@ class CommentRecord:
     type: str
     status: str
     body: str
+    html: Markup = Markup("")
+    depth: int = 1
+    reply_to: str = ""
+
+    @property
+    def anchor(self) -> str:
+        return f"reactie-{self.id}"
 
 
 def set_defaults(pelican):
@@ -138,7 +129,7 @@ def _text_field(fields: dict, key: str) -> str:
     return value
 
 
-def parse_comment(path: str, data: bytes) -> CommentRecord:
+def parse_comment(path: str, data: bytes) -> Comment:
     """One comment file, checked field by field; raises CommentFileError."""
     try:
         text = data.decode("utf-8")
@@ -187,12 +178,12 @@ def parse_comment(path: str, data: bytes) -> CommentRecord:
         logger.warning("%s: the body holds %s, which is not published; it reads "
                        "'[e-mailadres verwijderd]' instead", path,
                        " and ".join(f"{n} {what}" for what, n in sorted(removed.items()) if n))
-    return CommentRecord(path=path, id=fields["id"], parent=fields.get("parent", ""),
+    return Comment(path=path, id=fields["id"], parent=fields.get("parent", ""),
                          author=remove_private_data(author), author_url=url,
                          date=parse_date(fields["date"]), type=kind, status=status, body=body)
 
 
-def read_comment_folder(folder: str) -> list[CommentRecord]:
+def read_comment_folder(folder: str) -> list[Comment]:
     """Every valid comment file in ``folder``; each bad one is reported and left out."""
     records = []
     for name in sorted(os.listdir(folder)):
@@ -211,7 +202,7 @@ def read_comment_folder(folder: str) -> list[CommentRecord]:
     return records
 
 
-def unique_ids(records: list[CommentRecord]) -> list[CommentRecord]:
+def unique_ids(records: list[Comment]) -> list[Comment]:
     """The records with distinct ids; a second file with an id is reported and left out."""
     first = {}
     for record in records:
@@ -223,7 +214,7 @@ def unique_ids(records: list[CommentRecord]) -> list[CommentRecord]:
     return list(first.values())
 
 
-def thread_parents(records: list[CommentRecord]) -> dict[str, str]:
+def thread_parents(records: list[Comment]) -> dict[str, str]:
     """Each record's parent in the thread, or "" for the top level.
 
     A reply to a comment that is not shown (pending, spam, removed) moves to the top
@@ -260,7 +251,7 @@ def thread_parents(records: list[CommentRecord]) -> dict[str, str]:
     return parent
 
 
-def thread(records: list[CommentRecord], max_depth: int) -> list[Comment]:
+def thread(records: list[Comment], max_depth: int) -> list[Comment]:
     """Comments in reading order, each with its depth and whom it answers."""
     parent = thread_parents(records)
     children = defaultdict(list)
@@ -273,12 +264,9 @@ def thread(records: list[CommentRecord], max_depth: int) -> list[Comment]:
     stack = [(record, 1, "") for record in children[""]]
     while stack:
         record, depth, parent_author = stack.pop()
-        ordered.append(Comment(
-            id=record.id, parent=parent[record.id], author=record.author,
-            author_url=record.author_url, date=record.date, type=record.type,
-            html=render_body(record.body), depth=min(depth, max_depth),
-            reply_to=parent_author if depth > max_depth else "",
-        ))
+        ordered.append(dataclasses.replace(
+            record, html=render_body(record.body), depth=min(depth, max_depth),
+            reply_to=parent_author if depth > max_depth else ""))
         stack.extend((child, depth + 1, record.author) for child in children[record.id])
     return ordered
 
