@@ -149,6 +149,13 @@ def tests(c, options=""):
     c.run(f"{sys.executable} -m pytest {options}", pty=False)
 
 
+@task(help={"examples": "how many hostile sites hypothesis generates and builds"})
+def fuzz(c, examples=2000):
+    """Build many generated hostile sites and check that nothing in them can run."""
+    c.run(f"{sys.executable} -m pytest -q tests/test_hostile_input_property.py", pty=False,
+          env={"HYPOTHESIS_PROFILE": "long", "ADVIESBLOG_FUZZ_EXAMPLES": str(examples)})
+
+
 @task
 def lint(c):
     """Check the Python code with ruff (settings in pyproject.toml)."""

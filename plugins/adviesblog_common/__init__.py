@@ -2,7 +2,8 @@
 
 Each lives here once: settings with defaults (``settings``), atomic writes
 (``files``), "Key: value" headers (``headers``), an article's identity and absolute
-URLs (``identity``), links in HTML changed with a parser (``links``), and the
-allow-list for HTML from readers plus the removal of personal data (``sanitize``).
+URLs (``identity``), links in HTML changed with a parser (``links``), what makes a
+slug fit to name a folder (``slugs``), and the allow-list for HTML from readers plus
+the removal of personal data (``sanitize``).
 A plugin never imports another plugin; what two plugins share comes from here.
 """

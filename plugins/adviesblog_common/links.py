@@ -11,6 +11,8 @@ from urllib.parse import urljoin
 
 import lxml.html
 
+from adviesblog_common.sanitize import FORBIDDEN_CHARACTERS
+
 URL_ATTRIBUTES = ("href", "src")
 UNTOUCHED = frozenset({"code", "pre"})
 
@@ -34,8 +36,11 @@ def _outside_code(root) -> Iterator:
 
 def _serialise_children(root) -> str:
     # lxml gives the text before the first element unescaped; it is text, so escape it.
-    return escape(root.text or "", quote=False) + "".join(
+    html = escape(root.text or "", quote=False) + "".join(
         lxml.html.tostring(child, encoding="unicode") for child in root)
+    # lxml also writes a character reference as the character itself: ``&#x1b;`` would
+    # become a control character that no feed can hold, so those are left out.
+    return FORBIDDEN_CHARACTERS.sub("", html)
 
 
 def iter_links(html: str) -> Iterator[tuple[str, str, str]]:

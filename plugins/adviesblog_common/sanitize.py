@@ -19,6 +19,10 @@ USER_ATTRIBUTES = {"a": {"href"}}
 USER_URL_SCHEMES = frozenset({"http", "https"})
 READER_LINK_REL = "nofollow ugc noopener"
 
+# Characters that neither XML 1.0 (the feeds) nor HTML may carry: the C0 controls but
+# tab, line feed and carriage return, DEL, and the non-characters U+FFFE and U+FFFF.
+FORBIDDEN_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+
 # Ids that name a file and an HTML anchor (comments, imported records): nothing that
 # can leave a folder or an attribute.
 SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -33,9 +37,14 @@ _IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?![\w:])
 
 
 def clean_user_html(html: str, link_rel: str | None = READER_LINK_REL) -> str:
-    """Only the allow-listed tags, attributes and URL schemes of ``html``."""
-    return nh3.clean(html, tags=set(USER_TAGS), attributes=USER_ATTRIBUTES,
-                     url_schemes=set(USER_URL_SCHEMES), link_rel=link_rel)
+    """Only the allow-listed tags, attributes and URL schemes of ``html``.
+
+    nh3 writes a character reference as the character itself, so ``&#x1b;`` would come
+    out as a control character that no feed can hold: those are left out.
+    """
+    cleaned = nh3.clean(html, tags=set(USER_TAGS), attributes=USER_ATTRIBUTES,
+                        url_schemes=set(USER_URL_SCHEMES), link_rel=link_rel)
+    return FORBIDDEN_CHARACTERS.sub("", cleaned)
 
 
 def remove_private_data(text: str, removed: Counter | None = None) -> str:

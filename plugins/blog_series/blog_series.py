@@ -27,6 +27,7 @@ from pelican.utils import slugify
 
 from adviesblog_common.feeds import FeedCollection, offer_feed
 from adviesblog_common.settings import apply_defaults, require_plugins
+from adviesblog_common.slugs import slug_problem
 
 logger = logging.getLogger(__name__)
 
@@ -94,19 +95,31 @@ def set_defaults(pelican):
     apply_defaults(pelican.settings, "SERIES_", DEFAULTS)
 
 
-def check_series_index(value) -> str | None:
+def series_slug(name: str, settings) -> str:
+    return slugify(name, regex_subs=settings["SLUG_REGEX_SUBSTITUTIONS"])
+
+
+def check_series_index(value, settings=None) -> str | None:
     """The article's ``Series_index`` field: what is wrong with it, or None."""
     if str(value).isdigit() and int(value) >= 1:
         return None
     return "expected a whole number from 1, e.g. 'Series_index: 2'"
 
 
-# The article fields this plugin reads, for the content checks: name -> check.
-METADATA_FIELDS = {"series": None, "series_index": check_series_index, "next": None}
+def check_series_name(value, settings) -> str | None:
+    """The article's ``Series`` field: its slug names the series page and feeds, or None.
+
+    A name without letters or digits would make ``serie//``, the address of the list of
+    series, and a very long one a file name the file system refuses.
+    """
+    problem = slug_problem(series_slug(value, settings)) if value else None
+    if problem:
+        return f"the name {problem}; rename it, e.g. 'Series: Interne klantgerichtheid'"
+    return None
 
 
-def series_slug(name: str, settings) -> str:
-    return slugify(name, regex_subs=settings["SLUG_REGEX_SUBSTITUTIONS"])
+# The article fields this plugin reads, for the content checks: name -> check(value, settings).
+METADATA_FIELDS = {"series": check_series_name, "series_index": check_series_index, "next": None}
 
 
 def _normalised(name: str) -> str:

@@ -139,6 +139,22 @@ def test_series_file_without_articles_is_a_warning(tmp_path):
     assert any("vergeten-serie.md" in m and "no article has a Series" in m for m in messages)
 
 
+@pytest.mark.parametrize("name, expected", [
+    ('"', "has no letters or digits"),  # would be serie//, the list of series: a crash
+    ("w" * 300, "expected at most 200"),  # a file name the file system refuses: a crash
+])
+def test_a_series_name_that_gives_no_usable_address_is_an_error_not_a_crash(tmp_path, name,
+                                                                            expected):
+    content = copy_fixture(tmp_path)
+    write_file(content / "articles" / "vreemde-serie.md",
+               f"Title: Vreemde serie\nDate: 2024-06-01\nAuthor: anna-jansen\nSeries: {name}\n\nx\n")
+    site = publish_site(tmp_path / "output", PATH=str(content))
+    assert any("vreemde-serie.md" in m and "field 'Series'" in m and expected in m
+               for m in site.messages()), site.messages()
+    assert (site.output / "serie" / "index.html").exists()
+    assert not (site.output / "2024" / "vreemde-serie").exists()
+
+
 def test_bad_planned_line_names_the_file_and_field(tmp_path):
     content = copy_fixture(tmp_path)
     write_file(content / "series" / "werken-in-teams.md",

@@ -15,15 +15,17 @@ errors too, but those comments are still shown, at the top level, so none is los
 Threading walks the replies with a stack, so a chain of any depth is safe.
 
 The body is rendered and then cleaned with the shared allow-list at every build,
-so a hand-edited file cannot inject anything either. Email and IP addresses are
-never published: a file with an ``email`` or ``ip`` field is an error, and an
-address in the body is replaced.
+so a hand-edited file cannot inject anything either; a body that Markdown cannot
+render (lists nested hundreds deep) is an error, and that comment is left out.
+Email and IP addresses are never published: a file with an ``email`` or ``ip``
+field is an error, and an address in the body is replaced.
 """
 
 import dataclasses
 import datetime
 import logging
 import os
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
@@ -32,7 +34,12 @@ from markupsafe import Markup
 from pelican import signals
 
 from adviesblog_common.headers import split_header
-from adviesblog_common.sanitize import SAFE_ID, clean_user_html, remove_private_data
+from adviesblog_common.sanitize import (
+    FORBIDDEN_CHARACTERS,
+    SAFE_ID,
+    clean_user_html,
+    remove_private_data,
+)
 from adviesblog_common.settings import apply_defaults
 
 logger = logging.getLogger(__name__)
@@ -53,6 +60,7 @@ STATUSES = ("approved", "pending", "spam")
 PRIVATE_FIELDS = {"email", "author_email", "ip", "author_ip"}
 MODES = ("open", "closed", "hidden")
 MAX_NAME_LENGTH = 200
+ONE_LINE_BREAKERS = re.compile(r"[\t\r]")
 ID_EXPECTED = "1 to 64 letters, digits, '-' or '_', e.g. 'wxr-1234'"
 
 
@@ -93,20 +101,37 @@ def set_defaults(pelican):
     apply_defaults(pelican.settings, "COMMENTS_", DEFAULTS)
 
 
-def check_mode(value) -> str | None:
+def check_mode(value, settings=None) -> str | None:
     """The article's ``Comments`` field: what is wrong with it, or None."""
     return None if value in MODES else f"expected one of {', '.join(MODES)}"
 
 
-# The article fields this plugin reads, for the content checks: name -> check.
+# The article fields this plugin reads, for the content checks: name -> check(value, settings).
 METADATA_FIELDS = {"comments": check_mode}
 
 
 def render_body(text: str) -> Markup:
-    """The body as HTML that only holds what the allow-list allows."""
-    # nl2br: a single newline in a comment is a line break, as it was in WordPress.
-    html = clean_user_html(markdown.markdown(text, extensions=["nl2br"], output_format="html"))
-    return Markup(html)  # nh3 made it safe: the one place comment HTML is marked so
+    """The body as HTML that only holds what the allow-list allows; raises CommentFileError."""
+    try:
+        # nl2br: a single newline in a comment is a line break, as it was in WordPress.
+        html = markdown.markdown(text, extensions=["nl2br"], output_format="html")
+    except RecursionError as error:
+        # Python-Markdown parses a list inside a list by recursion: "+ + + …" a few
+        # hundred levels deep exhausts Python's stack.
+        raise CommentFileError("the body nests lists or quotes too deeply to be rendered; "
+                               "expected at most a few levels") from error
+    return Markup(clean_user_html(html))  # nh3 made it safe: the one place it is marked so
+
+
+def rendered(records: list[Comment]) -> list[Comment]:
+    """Each comment with its body as HTML; one that cannot be rendered is left out."""
+    shown = []
+    for record in records:
+        try:
+            shown.append(dataclasses.replace(record, html=render_body(record.body)))
+        except CommentFileError as error:
+            logger.error("%s: %s; the comment is left out", record.path, error)
+    return shown
 
 
 def parse_date(value: str) -> datetime.datetime:
@@ -124,8 +149,11 @@ def parse_date(value: str) -> datetime.datetime:
 
 def _text_field(fields: dict, key: str) -> str:
     value = fields.get(key, "")
-    if any(ord(character) < 32 or ord(character) == 127 for character in value):
-        raise CommentFileError(f"field {key!r} holds a control character; expected plain text")
+    # Nor a tab or a carriage return: a name or a link is one line of plain text.
+    found = FORBIDDEN_CHARACTERS.search(value) or ONE_LINE_BREAKERS.search(value)
+    if found:
+        raise CommentFileError(f"field {key!r} holds a control character "
+                               f"(U+{ord(found.group()):04X}); expected plain text")
     return value
 
 
@@ -265,7 +293,7 @@ def thread(records: list[Comment], max_depth: int) -> list[Comment]:
     while stack:
         record, depth, parent_author = stack.pop()
         ordered.append(dataclasses.replace(
-            record, html=render_body(record.body), depth=min(depth, max_depth),
+            record, depth=min(depth, max_depth),
             reply_to=parent_author if depth > max_depth else ""))
         stack.extend((child, depth + 1, record.author) for child in children[record.id])
     return ordered
@@ -280,8 +308,10 @@ def load_comments(article, settings) -> None:
     if mode == "hidden":
         article.comment_list, article.mentions = [], []
     else:
-        article.comment_list = thread([r for r in approved if r.type == "comment"],
-                                      settings["COMMENTS_MAX_DEPTH"])
+        # Only shown comments are rendered; a reply to one that cannot be moves up.
+        comments = rendered([r for r in approved if r.type == "comment"])
+        article.comment_list = thread(comments, settings["COMMENTS_MAX_DEPTH"])
+        # A mention shows who mentioned the article, never a body.
         article.mentions = thread([r for r in approved if r.type != "comment"], 1)
     article.comment_count = len(article.comment_list)
 

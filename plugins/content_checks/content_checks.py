@@ -6,10 +6,11 @@ so ``pelican --fatal errors`` (``make publish``) stops, while ``make serve`` kee
 running and shows the message.
 
 * ``CheckedMarkdownReader`` replaces the Markdown reader: unparseable dates, a
-  missing title or date, unknown fields, control characters, slugs that are
-  empty or hold a path, and the values of fields the enabled plugins declare
-  (``METADATA_FIELDS`` on a plugin's package: name -> check). The file is
-  skipped, with one clear error, instead of half-built.
+  missing title or date, unknown fields, control characters, slugs (the article's,
+  its category's, tags' and authors') that are empty, too long for a file name or
+  hold a path, and the values of fields the enabled plugins declare
+  (``METADATA_FIELDS`` on a plugin's package: name -> check(value, settings)). The
+  file is skipped, with one clear error, instead of half-built.
 * Duplicate slugs, reported before Pelican files the articles, keeping the first.
 * After all generators ran: ``{filename}`` links to missing or draft content, and
   images that do not exist.
@@ -23,12 +24,14 @@ import re
 from collections import defaultdict
 
 from pelican import signals
+from pelican.readers import _DISCARD as DISCARDED  # an empty value; pelican's minor is pinned
 from pelican.readers import MarkdownReader
 from pelican.utils import slugify
 
 from adviesblog_common.links import iter_links
-from adviesblog_common.sanitize import clean_user_html
+from adviesblog_common.sanitize import FORBIDDEN_CHARACTERS, clean_user_html
 from adviesblog_common.settings import apply_defaults, loaded_plugins
+from adviesblog_common.slugs import shortened, slug_problem
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +40,8 @@ PELICAN_FIELDS = {
     "author", "authors", "lang", "translation", "save_as", "url", "template",
 }
 # Fields the theme itself shows. Plugins declare their own fields in a
-# ``METADATA_FIELDS`` mapping (name -> check or None) on their package.
+# ``METADATA_FIELDS`` mapping on their package: name -> None, or a check(value,
+# settings) that returns what is wrong, worded to follow "field 'X' is <value>; ".
 THEME_FIELDS = {"image", "image_alt"}
 # Fields whose continuation lines are items of a list, not one wrapped value.
 LIST_FIELDS = {"tags", "authors"}
@@ -53,8 +57,6 @@ _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:|^//|^#")
 # A slug names a folder of the output: letters, digits, "-" and "_" only, so it can
 # never climb out of its folder or into another article's.
 _SLUG = re.compile(r"[\w-]+")
-# C0 controls but tab, line feed and carriage return: XML (feeds) and HTML refuse them.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def set_defaults(pelican):
@@ -101,7 +103,7 @@ def plugin_fields(settings) -> dict:
 def control_character(value) -> str:
     """The first control character in ``value`` (a string or a list of them), or ""."""
     for text in value if isinstance(value, list) else [value]:
-        found = _CONTROL.search(text) if isinstance(text, str) else None
+        found = FORBIDDEN_CHARACTERS.search(text) if isinstance(text, str) else None
         if found:
             return f"U+{ord(found.group()):04X}"
     return ""
@@ -126,8 +128,17 @@ class CheckedMarkdownReader(MarkdownReader):
             content, metadata = "", {}
             self._problems.append(f"byte {error.object[error.start]:#04x} at position "
                                   f"{error.start} is not UTF-8; save the file as UTF-8")
+        except RecursionError:
+            # Python-Markdown parses a list inside a list by recursion: "+ + + …" a few
+            # hundred levels deep exhausts Python's stack.
+            content, metadata = "", {}
+            self._problems.append("the text or the Summary nests lists or quotes too deeply "
+                                  "to be rendered; expected at most a few levels")
         else:
-            self._check_fields(source_path, content, metadata)
+            # Pelican marks an empty Slug, Status, Category, Tags or Author to be dropped
+            # after the reader; check what it will keep.
+            self._check_fields(source_path, content, {
+                name: value for name, value in metadata.items() if value is not DISCARDED})
         if self._problems:
             for problem in self._problems:
                 logger.error("%s: %s", shown_path(source_path), problem)
@@ -172,10 +183,10 @@ class CheckedMarkdownReader(MarkdownReader):
             self._problems.append(f"field 'Date' is missing; expected {DATE_EXAMPLE}")
         self._check_slugs(source_path, metadata)
         for name, check in sorted(self.field_checks.items()):
-            problem = check(metadata[name]) if check and name in metadata else None
+            problem = check(metadata[name], self.settings) if check and name in metadata else None
             if problem:
-                self._problems.append(f"field {name.capitalize()!r} is {metadata[name]!r}; "
-                                      f"{problem}")
+                self._problems.append(f"field {name.capitalize()!r} is "
+                                      f"{shortened(metadata[name])}; {problem}")
         image = metadata.get("image")
         # An imported article keeps its old image URL until the image is fetched.
         if image and not image.startswith(("https://", "http://")):
@@ -185,24 +196,35 @@ class CheckedMarkdownReader(MarkdownReader):
                 self._problems.append(f"field 'Image': {image!r} does not exist")
 
     def _check_slugs(self, source_path, metadata):
-        """Every slug names a folder of the output: none may be empty or hold a path."""
+        """Every slug names a folder of the output: none may be empty, too long or hold a path."""
         slug = metadata.get("slug")
         if slug is not None and not _SLUG.fullmatch(slug):
-            self._problems.append(f"field 'Slug' is {slug!r}; expected letters, digits and "
-                                  f"hyphens only, e.g. {SLUG_EXAMPLE}")
-        elif slug is None and metadata.get("title") and not self._slug_of(source_path, metadata):
-            self._problems.append(f"field 'Title' is {metadata['title']!r}, which gives an empty "
-                                  f"slug; add a line like 'Slug: {SLUG_EXAMPLE[1:-1]}'")
+            self._problems.append(f"field 'Slug' is {shortened(slug)}; expected letters, digits "
+                                  f"and hyphens only, e.g. {SLUG_EXAMPLE}")
+        elif slug is not None and slug_problem(slug):
+            self._problems.append(f"field 'Slug' is {shortened(slug)}, which {slug_problem(slug)}; "
+                                  f"shorten it")
+        elif slug is None and metadata.get("title"):
+            title_slug = self._slug_of(source_path, metadata)
+            if not title_slug:
+                self._problems.append(f"field 'Title' is {shortened(metadata['title'])}, which "
+                                      f"gives an empty slug; add a line like "
+                                      f"'Slug: {SLUG_EXAMPLE[1:-1]}'")
+            elif slug_problem(title_slug):
+                self._problems.append(f"field 'Title' is {shortened(metadata['title'])}, which "
+                                      f"{slug_problem(title_slug)}; add a line like "
+                                      f"'Slug: {SLUG_EXAMPLE[1:-1]}'")
         terms = []
         for field, name in (("Category", "category"), ("Tags", "tags"), ("Author", "author"),
                             ("Authors", "authors")):
             value = metadata.get(name)
             terms += [(field, term) for term in (value if isinstance(value, list) else [value])]
         for field, term in terms:
-            # Empty values are Pelican's "discard" marker, which has no slug.
-            if hasattr(term, "slug") and not term.slug:
-                self._problems.append(f"field {field!r} names {str(term)!r}, which has no "
-                                      "letters or digits for its address; rename it")
+            # A value with a control character stays raw text, and is reported already.
+            problem = slug_problem(term.slug) if hasattr(term, "slug") else None
+            if problem:
+                self._problems.append(f"field {field!r} names {shortened(term)}, which {problem}; "
+                                      "rename it")
 
     def _slug_of(self, source_path, metadata) -> str:
         settings = self.settings

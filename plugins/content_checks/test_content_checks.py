@@ -1,16 +1,18 @@
 """Every content error names the file and the field; publish stops, serve goes on."""
 
+import logging
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import feedparser
 import pytest
 from pelican.settings import read_settings
 
 from content_checks.content_checks import CheckedMarkdownReader, find_duplicate_slugs
-from tests.support import ROOT, build_site
+from tests.support import ROOT, BuiltSite, build_site, publish_site, write_file
 
 TEST_DATA = Path(__file__).parent / "test_data"
 
@@ -88,3 +90,64 @@ def test_duplicate_slug_check_accepts_translations_of_one_slug():
     assert [[c.source_path for c in group] for group in find_duplicate_slugs(clash)] == [
         ["/x/a.md", "/x/b.md"]
     ]
+
+
+# Regressions found by tests/test_hostile_input_property.py: each crashed the whole build.
+
+def build_one_article(tmp_path, header: str, body: str = "Tekst.") -> BuiltSite:
+    content = tmp_path / "content"
+    write_file(content / "authors" / "anna-jansen.md", "Name: Anna Jansen\n\nBio.\n")
+    write_file(content / "articles" / "stuk.md",
+               f"Title: Werk\nDate: 2024-03-01 10:00\nAuthor: anna-jansen\n{header}\n\n{body}\n")
+    return publish_site(tmp_path / "output", PATH=str(content), DEBUG=True)
+
+
+def tracebacks(site) -> list[str]:
+    return [r.getMessage() for r in site.records
+            if r.exc_info or "Could not process" in r.getMessage()]
+
+
+def test_an_empty_slug_is_dropped_as_pelican_does_instead_of_crashing_the_reader(tmp_path):
+    site = build_one_article(tmp_path, "Slug: ")
+    assert tracebacks(site) == [] and site.messages() == []
+    assert (site.output / "2024" / "werk" / "index.html").exists()
+
+
+@pytest.mark.parametrize("header, field", [
+    ("Title: " + "Werk " * 100, "field 'Title'"),
+    ("Slug: " + "w" * 300, "field 'Slug'"),
+    ("Tags: " + "w" * 300, "field 'Tags'"),
+    ("Category: " + "c" * 300, "field 'Category'"),
+])
+def test_a_slug_too_long_for_a_file_name_is_an_error_not_a_crash(tmp_path, header, field):
+    site = build_one_article(tmp_path, header)
+    errors = site.messages(logging.ERROR)
+    assert any("stuk.md" in m and field in m and "expected at most 200" in m for m in errors), \
+        errors
+    assert not (site.output / "2024").exists()
+
+
+def test_a_non_character_in_a_title_is_an_error_not_a_feed_that_cannot_be_written(tmp_path):
+    site = build_one_article(tmp_path, "Title: Werk \ufffe")
+    assert any("stuk.md" in m and "field 'Title'" in m and "U+FFFE" in m
+               for m in site.messages(logging.ERROR))
+    assert tracebacks(site) == []
+
+
+def test_a_control_character_reference_in_a_summary_gives_feeds_that_parse(tmp_path):
+    site = build_one_article(tmp_path, "Summary: vooraf &#x1b; &#xfffe; en &#1; daarna")
+    assert site.messages() == []
+    for feed in (site.output / "feeds").rglob("*.xml"):
+        assert not feedparser.parse(feed.read_bytes()).bozo, feed
+    summary = feedparser.parse((site.output / "feeds" / "alle.atom.xml").read_bytes())
+    assert summary.entries[0].summary == "<p>vooraf   en  daarna</p>"
+
+
+@pytest.mark.parametrize("header, body", [("Summary: " + "+ " * 600, "Tekst."),
+                                          ("", "1. " * 1200)])
+def test_deeply_nested_lists_are_an_error_that_names_the_file_not_a_traceback(tmp_path, header,
+                                                                             body):
+    site = build_one_article(tmp_path, header, body)
+    assert tracebacks(site) == []
+    assert any("stuk.md: the text or the Summary nests lists or quotes too deeply" in m
+               for m in site.messages(logging.ERROR)), site.messages()

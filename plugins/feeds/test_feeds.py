@@ -211,3 +211,19 @@ def test_two_articles_published_at_the_same_moment_are_an_error(tmp_path):
 def test_fixtures_build_without_messages(sample, relative_links):
     assert sample.messages() == []
     assert relative_links.messages() == []
+
+
+def test_a_control_character_reference_in_an_article_with_a_link_gives_feeds_that_parse(
+        tmp_path):
+    # Found by tests/test_hostile_input_property.py: making the links absolute wrote
+    # &#x1b; as the character itself, which XML refuses, and the build stopped.
+    content = shutil.copytree(TEST_DATA / "relative_links", tmp_path / "content")
+    (content / "articles" / "teken.md").write_text(
+        "Title: Teken\nDate: 2024-05-10 09:00\nAuthor: anna-jansen\n\n"
+        "Voor &#x1b; en &#xfffe; na, met [een link](https://voorbeeld.example/).\n",
+        encoding="utf-8")
+    site = publish_site(tmp_path / "output", PATH=str(content))
+    assert site.messages() == []
+    for feed in feed_files(site):
+        etree.parse(str(feed))
+        assert not feedparser.parse(feed.read_bytes()).bozo, feed
