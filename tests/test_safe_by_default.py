@@ -243,6 +243,32 @@ def test_address_in_a_comment_body_is_not_published(tmp_path):
         "#reactie-a .comment__body").get_text()
 
 
+def test_comments_in_a_folder_no_article_has_are_an_error_with_a_suggestion(tmp_path):
+    content = small_site(tmp_path)
+    comment(content, "a.md", comment_text("a"), article="met-reactis")
+    site = publish_site(tmp_path / "output", PATH=str(content))
+    assert any("met-reactis" in m and "no article has the slug" in m
+               and "did you mean 'met-reacties'" in m for m in errors(site)), errors(site)
+
+
+def test_reply_to_a_parent_no_file_has_is_shown_with_a_warning(tmp_path):
+    content = small_site(tmp_path)
+    comment(content, "a.md", comment_text("a", parent="bestaat-niet"))
+    site = publish_site(tmp_path / "output", PATH=str(content))
+    assert shown_ids(site) == ["reactie-a"]
+    assert any("a.md" in m and "'bestaat-niet', which no comment of this article has" in m
+               for m in site.messages(logging.WARNING)), site.messages()
+
+
+def test_comment_dates_are_shown_in_the_sites_time_zone(tmp_path):
+    content = small_site(tmp_path)
+    comment(content, "laat.md", comment_text("laat", date="2024-03-11T23:30:00Z"))
+    site = publish_site(tmp_path / "output", PATH=str(content))
+    time = site.soup(ARTICLE_PAGE).select_one("#reactie-laat time")
+    assert time.get_text() == "12 maart 2024"  # 00:30 in Amsterdam
+    assert time["datetime"] == "2024-03-12T00:30:00+01:00"
+
+
 # --- Content errors name the file --------------------------------------------------------
 
 def test_slug_with_path_characters_is_refused_and_overwrites_nothing(tmp_path):

@@ -23,11 +23,13 @@ field is an error, and an address in the body is replaced.
 
 import dataclasses
 import datetime
+import difflib
 import logging
 import os
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 import markdown
 from markupsafe import Markup
@@ -143,7 +145,7 @@ def parse_date(value: str) -> datetime.datetime:
         return moment.astimezone(datetime.UTC)
     except (ValueError, OverflowError) as error:
         raise CommentFileError(
-            f"field 'date' is {value!r} ({error}); expected ISO 8601 in UTC, "
+            f"field 'date' is {value!r} ({error}); expected ISO 8601, "
             "e.g. 2017-06-29T14:05:00Z") from error
 
 
@@ -203,12 +205,12 @@ def parse_comment(path: str, data: bytes) -> Comment:
     removed = Counter()
     body = remove_private_data(body, removed)
     if removed.total():
-        logger.warning("%s: the body holds %s, which is not published; it reads "
-                       "'[e-mailadres verwijderd]' instead", path,
-                       " and ".join(f"{n} {what}" for what, n in sorted(removed.items()) if n))
+        logger.warning("%s: the body holds %s, which is not published; the site shows "
+                       "'[e-mailadres verwijderd]' or '[IP-adres verwijderd]' instead", path,
+                       " and ".join(f"{what} ({n})" for what, n in sorted(removed.items()) if n))
     return Comment(path=path, id=fields["id"], parent=fields.get("parent", ""),
-                         author=remove_private_data(author), author_url=url,
-                         date=parse_date(fields["date"]), type=kind, status=status, body=body)
+                   author=remove_private_data(author), author_url=url,
+                   date=parse_date(fields["date"]), type=kind, status=status, body=body)
 
 
 def read_comment_folder(folder: str) -> list[Comment]:
@@ -299,10 +301,23 @@ def thread(records: list[Comment], max_depth: int) -> list[Comment]:
     return ordered
 
 
+def report_missing_parents(records: list[Comment]) -> None:
+    """A ``parent`` that names no comment at all is likely a typo: say so."""
+    ids = {record.id for record in records}
+    for record in records:
+        if record.parent and record.parent not in ids:
+            logger.warning("%s: field 'parent' is %r, which no comment of this article has; "
+                           "shown as a reply to the article", record.path, record.parent)
+
+
 def load_comments(article, settings) -> None:
     folder = os.path.join(settings["PATH"], settings["COMMENTS_PATH"], article.slug)
     records = unique_ids(read_comment_folder(folder)) if os.path.isdir(folder) else []
-    approved = [r for r in records if r.status == "approved"]
+    report_missing_parents(records)
+    # Shown in the site's time zone, as the articles' dates are.
+    site_zone = ZoneInfo(settings["TIMEZONE"])
+    approved = [dataclasses.replace(r, date=r.date.astimezone(site_zone))
+                for r in records if r.status == "approved"]
     mode = getattr(article, "comments", "open")
     article.comments_mode = mode
     if mode == "hidden":
@@ -316,10 +331,26 @@ def load_comments(article, settings) -> None:
     article.comment_count = len(article.comment_list)
 
 
+def report_orphan_folders(settings, slugs: set[str]) -> None:
+    """A folder of comments that no article has the slug of: its comments show nowhere."""
+    root = os.path.join(settings["PATH"], settings["COMMENTS_PATH"])
+    folders = sorted(os.listdir(root)) if os.path.isdir(root) else []
+    for name in folders:
+        if name in slugs or not os.path.isdir(os.path.join(root, name)):
+            continue
+        close = difflib.get_close_matches(name, slugs, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        logger.error("%s: no article has the slug %r, so these comments are shown nowhere%s",
+                     os.path.relpath(os.path.join(root, name)), name, hint)
+
+
 def attach_comments(generator):
     settings = generator.settings
-    for article in list(generator.articles) + list(generator.hidden_articles) + list(generator.drafts):
+    articles = (list(generator.articles) + list(generator.hidden_articles)
+                + list(generator.drafts))
+    for article in articles:
         load_comments(article, settings)
+    report_orphan_folders(settings, {article.slug for article in articles})
 
 
 def register():
