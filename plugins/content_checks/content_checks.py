@@ -115,6 +115,9 @@ class CheckedMarkdownReader(MarkdownReader):
     def __init__(self, settings):
         super().__init__(settings)
         self._problems = []
+        # A site may take slugs from file names; then the title does not make one.
+        self._slug_from_path = any("(?P<slug>" in (settings.get(key) or "")
+                                   for key in ("FILENAME_METADATA", "PATH_METADATA"))
         self.field_checks = plugin_fields(settings)
         self.known_fields = PELICAN_FIELDS | THEME_FIELDS | set(self.field_checks) | {
             field.lower() for field in settings.get("CONTENT_CHECKS_EXTRA_FIELDS", [])
@@ -122,6 +125,7 @@ class CheckedMarkdownReader(MarkdownReader):
 
     def read(self, source_path):
         self._problems = []
+        self._title_slug = ""
         try:
             content, metadata = super().read(source_path)
         except UnicodeDecodeError as error:
@@ -149,6 +153,9 @@ class CheckedMarkdownReader(MarkdownReader):
             # A summary is Markdown, and Markdown passes raw HTML through: keep only
             # what the allow-list allows, as for comments.
             metadata["summary"] = clean_user_html(metadata["summary"], link_rel=None)
+        if self._title_slug and not self._problems:
+            # The slug Pelican would make from the title, checked above: made once.
+            metadata["slug"] = self._title_slug
         return content, metadata
 
     def process_metadata(self, name, value):
@@ -204,8 +211,8 @@ class CheckedMarkdownReader(MarkdownReader):
         elif slug is not None and slug_problem(slug):
             self._problems.append(f"field 'Slug' is {shortened(slug)}, which {slug_problem(slug)}; "
                                   f"shorten it")
-        elif slug is None and metadata.get("title"):
-            title_slug = self._slug_of(source_path, metadata)
+        elif slug is None and metadata.get("title") and not self._slug_from_path:
+            title_slug = self._title_slug = self._slug_of(source_path, metadata)
             if not title_slug:
                 self._problems.append(f"field 'Title' is {shortened(metadata['title'])}, which "
                                       f"gives an empty slug; add a line like "

@@ -21,7 +21,7 @@ from babel.dates import format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
-from jinja2 import pass_eval_context
+from jinja2 import pass_context, pass_eval_context
 from markupsafe import Markup
 from pelican import signals
 from pelican.contents import Article
@@ -121,10 +121,16 @@ def plain_gettext(translations: NullTranslations):
     """
     lookup = translations.gettext
 
+    # A page asks for about sixty messages, most of them without variables.
+    @functools.cache
+    def markup_message(message: str) -> Markup:
+        return Markup(lookup(message))
+
     @pass_eval_context
     def gettext(eval_context, message: str, **variables) -> str:
         if eval_context.autoescape:
-            return Markup(lookup(message)) % variables
+            template = markup_message(message)
+            return template % variables if variables else template
         return lookup(message) % variables
 
     return gettext
@@ -150,6 +156,28 @@ def install_i18n(generator):
     # %-formatted, variables escaped where the template autoescapes) costs less.
     env.globals["_"] = plain_gettext(translations)
     env.filters.update(make_date_filters(locale))
+    env.globals["render_once"] = make_render_once()
+
+
+def make_render_once():
+    """A Jinja global that renders a macro once per content object and site URL.
+
+    An article's card is the same on the home page, its category, its tags and its
+    author's page; with autoescaping, rendering it again each time is most of what
+    a list page costs. The cache lives in the environment of one generator of one
+    build, so nothing outlives the build.
+    """
+    rendered = {}
+
+    @pass_context
+    def render_once(context, macro, content):
+        key = (macro.name, id(content), context.get("SITEURL"))
+        html = rendered.get(key)
+        if html is None:
+            html = rendered[key] = macro(content)
+        return html
+
+    return render_once
 
 
 def add_reading_time(content):
@@ -162,16 +190,19 @@ def add_reading_time(content):
 
 
 def freeze_urls(generator):
-    """Compute each article's or page's URL once, now that its metadata is final.
+    """Each article's or page's URL and summary text, computed once its metadata is final.
 
     Pelican formats ``content.url`` from the settings on every access (a relpath,
     a strftime and a format); a page of cards, archives and the sitemap read it
     about ten times per article. ``override_url`` is Pelican's own hook for a
     fixed URL (the ``URL`` metadata field uses it), so the value is the same.
+    ``summary_text`` is the summary without its markup, as the description, Open
+    Graph, JSON-LD and every card show it.
     """
     for name in _CONTENT_LISTS:
         for content in getattr(generator, name, ()):
             content.override_url = content.url
+            content.summary_text = Markup(content.summary or "").striptags()
 
 
 def register():
