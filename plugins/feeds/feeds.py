@@ -14,7 +14,8 @@ the entries come from the content, never from the clock.
 
 Other plugins offer feeds without importing this one: each puts a
 ``FeedCollection`` in the build context with ``adviesblog_common.feeds.offer_feed``,
-and this plugin writes those it has a path for in FEEDS_PATHS. Without this plugin, nothing is written and no page links a feed.
+and this plugin writes those it has a path for in FEEDS_PATHS. Without this
+plugin, nothing is written and no page links a feed.
 """
 
 import functools
