@@ -22,7 +22,8 @@ class Header:
 
 def split_header(text: str) -> tuple[Header, str]:
     """The header and the body of ``text``; the header ends at the first blank line."""
-    head, _, body = text.replace("\r\n", "\n").partition("\n\n")
+    # Windows (CR LF) and old Mac (CR) line endings read as the Unix ones.
+    head, _, body = text.replace("\r\n", "\n").replace("\r", "\n").partition("\n\n")
     header = Header()
     for number, line in enumerate(head.split("\n"), start=1):
         key, separator, value = line.partition(":")

@@ -17,8 +17,25 @@ URL_ATTRIBUTES = ("href", "src")
 UNTOUCHED = frozenset({"code", "pre"})
 
 
-def _fragment(html: str):
+def parse_fragment(html: str):
+    """An HTML fragment as an lxml element: a ``div`` around what ``html`` holds."""
     return lxml.html.fragment_fromstring(html, create_parent="div")
+
+
+def outer_html(element) -> str:
+    """``element`` (with the text after it) as HTML.
+
+    lxml writes a character reference as the character itself: ``&#x1b;`` would
+    become a control character that no feed can hold, so those are left out.
+    """
+    return FORBIDDEN_CHARACTERS.sub("", lxml.html.tostring(element, encoding="unicode"))
+
+
+def inner_html(root) -> str:
+    """What ``root`` holds, as HTML, without ``root``'s own tag."""
+    # lxml gives the text before the first element unescaped; it is text, so escape it.
+    text = FORBIDDEN_CHARACTERS.sub("", escape(root.text or "", quote=False))
+    return text + "".join(outer_html(child) for child in root)
 
 
 def _outside_code(root) -> Iterator:
@@ -34,20 +51,11 @@ def _outside_code(root) -> Iterator:
         stack.extend(reversed(element))
 
 
-def _serialise_children(root) -> str:
-    # lxml gives the text before the first element unescaped; it is text, so escape it.
-    html = escape(root.text or "", quote=False) + "".join(
-        lxml.html.tostring(child, encoding="unicode") for child in root)
-    # lxml also writes a character reference as the character itself: ``&#x1b;`` would
-    # become a control character that no feed can hold, so those are left out.
-    return FORBIDDEN_CHARACTERS.sub("", html)
-
-
 def iter_links(html: str) -> Iterator[tuple[str, str, str]]:
     """``(tag, attribute, url)`` for every href and src outside code examples."""
     if not html or not ("href" in html or "src" in html):
         return
-    for element in _outside_code(_fragment(html)):
+    for element in _outside_code(parse_fragment(html)):
         for attribute in URL_ATTRIBUTES:
             url = element.get(attribute)
             if url is not None:
@@ -58,7 +66,7 @@ def absolute_urls(html: str, base: str) -> str:
     """``html`` with every href, src and srcset URL made absolute against ``base``."""
     if not html or not ("href" in html or "src" in html):
         return html or ""
-    root = _fragment(html)
+    root = parse_fragment(html)
     for element in _outside_code(root):
         for attribute in URL_ATTRIBUTES:
             url = element.get(attribute)
@@ -71,4 +79,4 @@ def absolute_urls(html: str, base: str) -> str:
                 url, _, descriptor = candidate.strip().partition(" ")
                 candidates.append(f"{urljoin(base, url)} {descriptor.strip()}".strip())
             element.set("srcset", ", ".join(candidates))
-    return _serialise_children(root)
+    return inner_html(root)

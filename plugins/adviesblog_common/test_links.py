@@ -32,3 +32,4 @@ def test_iter_links_names_tag_attribute_and_url():
     html = '<p><a href="{filename}/a.md">a</a><img src="/images/b.svg" alt=""></p>'
     assert list(iter_links(html)) == [("a", "href", "{filename}/a.md"),
                                       ("img", "src", "/images/b.svg")]
+

@@ -22,13 +22,12 @@ import logging
 import os
 
 import css_inline
-import lxml.html
 from markupsafe import Markup
 from pelican.generators import Generator
 
 from adviesblog_common.files import write_atomically
 from adviesblog_common.identity import entry_id, id_authority, site_base_url
-from adviesblog_common.links import absolute_urls
+from adviesblog_common.links import absolute_urls, inner_html, outer_html, parse_fragment
 
 from .plaintext import html_to_text
 
@@ -60,16 +59,6 @@ def article_series_slug(article) -> str | None:
     return series.slug if series is not None else None
 
 
-def _fragment(markup: str):
-    return lxml.html.fragment_fromstring(markup, create_parent="div")
-
-
-def _inner_html(root) -> str:
-    # lxml keeps the text before the first child unescaped; it is text, so escape it.
-    return html.escape(root.text or "", quote=False) + "".join(
-        lxml.html.tostring(child, encoding="unicode") for child in root)
-
-
 def with_alt_text(markup: str) -> str:
     """Give every image an ``alt``; one the author left out is decorative.
 
@@ -78,17 +67,17 @@ def with_alt_text(markup: str) -> str:
     """
     if "<img" not in markup.lower():
         return markup
-    root = _fragment(markup)
+    root = parse_fragment(markup)
     bare = [image for image in root.iter("img") if image.get("alt") is None]
     for image in bare:
         image.set("alt", "")
-    return _inner_html(root) if bare else markup
+    return inner_html(root) if bare else markup
 
 
 def top_level_blocks(markup: str) -> list[str]:
     """The top-level elements of ``markup`` as HTML, each with the text after it."""
-    root = _fragment(markup)
-    blocks = [lxml.html.tostring(child, encoding="unicode") for child in root]
+    root = parse_fragment(markup)
+    blocks = [outer_html(child) for child in root]
     if (root.text or "").strip():
         blocks.insert(0, html.escape(root.text, quote=False))
     return blocks
