@@ -141,6 +141,20 @@ def test_imported_author_name_stays_text_in_the_email_edition(imported_escaped_m
     assert edition.h1.get_text() == IMPORTED_TITLE
 
 
+def test_imported_text_that_breaks_out_of_markdown_stays_inert(tmp_path):
+    content = tmp_path / "content"
+    report, _ = import_wordpress(Path(__file__).parent / "test_data" /
+                                 "wxr_markdown_breakouts_in_code_alt_and_links.xml", content)
+    site = publish_site(tmp_path / "output", PATH=str(content))
+    for page in site.html_pages(emails=True):
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        assert live_scripts(soup) == [] and event_handlers(soup) == [], page
+        assert soup.find(["svg", "iframe"]) is None, page
+    article = site.soup("2020/markdown-uitgelegd/")
+    assert "onerror=alert(1)" in article.select_one("main pre").get_text()
+    assert report.removed["bodies kept as cleaned HTML"] == 1
+
+
 # --- One bad comment file never stops the build ---------------------------------------
 
 def test_naive_and_aware_comment_dates_side_by_side_both_show(tmp_path):
@@ -267,6 +281,41 @@ def test_comment_dates_are_shown_in_the_sites_time_zone(tmp_path):
     time = site.soup(ARTICLE_PAGE).select_one("#reactie-laat time")
     assert time.get_text() == "12 maart 2024"  # 00:30 in Amsterdam
     assert time["datetime"] == "2024-03-12T00:30:00+01:00"
+
+
+def test_comment_from_the_year_9999_is_an_error_not_a_crash(tmp_path):
+    content = small_site(tmp_path)
+    comment(content, "ver.md", comment_text("ver", date="9999-12-31T23:30:00Z"))
+    site = publish_site(tmp_path / "output", PATH=str(content))
+    assert shown_ids(site) == []
+    assert any("ver.md" in m and "the year is not between" in m for m in errors(site))
+
+
+def test_address_in_a_commenters_link_is_not_published(tmp_path):
+    content = small_site(tmp_path)
+    comment(content, "a.md", comment_text("a").replace(
+        "date:", "author_url: https://x.example/?mail=jan@voorbeeld.example\ndate:"))
+    site = publish_site(tmp_path / "output", PATH=str(content))
+    page = (site.output / ARTICLE_PAGE / "index.html").read_text(encoding="utf-8")
+    assert "jan@voorbeeld.example" not in page and shown_ids(site) == ["reactie-a"]
+
+
+def test_a_symlinked_comment_file_is_not_followed(tmp_path):
+    content = small_site(tmp_path)
+    outside = write_file(tmp_path / "buiten.md", comment_text("buiten"))
+    (content / "comments" / "met-reacties").mkdir(parents=True)
+    (content / "comments" / "met-reacties" / "buiten.md").symlink_to(outside)
+    site = publish_site(tmp_path / "output", PATH=str(content))
+    assert shown_ids(site) == []
+    assert any("buiten.md" in m and "not a plain file" in m for m in errors(site))
+
+
+def test_reply_link_subject_carries_the_title_escaped_once(tmp_path):
+    content = small_site(tmp_path, ARTICLE.replace("Met reacties", "Tom & Jerry"),
+                         slug="tom-jerry")
+    site = publish_site(tmp_path / "output", PATH=str(content))
+    invite = site.soup("2024/tom-jerry/").select_one(".comment-invite a")["href"]
+    assert "subject=Reactie%20op%3A%20Tom%20%26%20Jerry" in invite, invite
 
 
 # --- Content errors name the file --------------------------------------------------------

@@ -40,6 +40,7 @@ from adviesblog_common.sanitize import (
     FORBIDDEN_CHARACTERS,
     SAFE_ID,
     clean_user_html,
+    has_private_data,
     remove_private_data,
 )
 from adviesblog_common.settings import apply_defaults
@@ -136,13 +137,20 @@ def rendered(records: list[Comment]) -> list[Comment]:
     return shown
 
 
+# No comment on the web is older, and a year near 9999 cannot be shown in any time zone.
+YEARS = range(1970, 3000)
+
+
 def parse_date(value: str) -> datetime.datetime:
     """An ISO 8601 moment in UTC; a date without a zone is taken to be UTC."""
     try:
         moment = datetime.datetime.fromisoformat(value)
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=datetime.UTC)
-        return moment.astimezone(datetime.UTC)
+        moment = moment.astimezone(datetime.UTC)
+        if moment.year not in YEARS:
+            raise ValueError(f"the year is not between {YEARS.start} and {YEARS.stop - 1}")
+        return moment
     except (ValueError, OverflowError) as error:
         raise CommentFileError(
             f"field 'date' is {value!r} ({error}); expected ISO 8601, "
@@ -197,6 +205,10 @@ def parse_comment(path: str, data: bytes) -> Comment:
         logger.warning("%s: field 'author_url' is %r; only http(s) links are published, "
                        "so it is left out", path, url)
         url = ""
+    elif has_private_data(url):
+        logger.warning("%s: field 'author_url' holds an email or IP address, which is "
+                       "never published, so it is left out", path)
+        url = ""
     kind, status = fields.get("type", "comment"), fields.get("status", "approved")
     for key, value, allowed in (("type", kind, TYPES), ("status", status, STATUSES)):
         if value not in allowed:
@@ -221,6 +233,10 @@ def read_comment_folder(folder: str) -> list[Comment]:
             continue
         path = os.path.join(folder, name)
         shown = os.path.relpath(path)
+        if os.path.islink(path) or not os.path.isfile(path):
+            # A link may lead out of content/, and a pipe would never end the read.
+            logger.error("%s: is not a plain file; the comment is left out", shown)
+            continue
         try:
             with open(path, "rb") as handle:
                 records.append(parse_comment(shown, handle.read()))

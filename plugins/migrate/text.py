@@ -13,6 +13,8 @@ import re
 from collections import Counter
 
 import ftfy
+import lxml.html
+import markdown
 import nh3
 from markdownify import MarkdownConverter
 
@@ -179,8 +181,38 @@ def article_markdown(content: str, removed: Counter, *, wordpress: bool = True) 
             content = autop(content)
     cleaned = nh3.clean(content, tags=ARTICLE_TAGS, attributes=ARTICLE_ATTRIBUTES,
                         url_schemes=IMPORT_URL_SCHEMES, link_rel=None)
-    cleaned = _EMPTY_PARAGRAPH.sub("", remove_private_data(cleaned, removed))
-    return _to_markdown(_ARTICLE_CONVERTER, normalise_headings(cleaned))
+    cleaned = normalise_headings(_EMPTY_PARAGRAPH.sub("", remove_private_data(cleaned, removed)))
+    converted = _to_markdown(_ARTICLE_CONVERTER, cleaned)
+    if renders_within_allow_list(converted):
+        return converted
+    # The conversion can be broken out of (a ``` line in a code block, a bracket in
+    # alt text or a link): the build trusts an article body, so keep the cleaned HTML
+    # itself, which Markdown passes through as it is.
+    removed["bodies kept as cleaned HTML"] += 1
+    return cleaned.strip() + "\n"
+
+
+# What Markdown may make of an imported body: the allow-list plus the tags and the
+# heading ids that Markdown itself writes.
+_RENDERED_TAGS = ARTICLE_TAGS | {"div"}
+_RENDERED_ATTRIBUTES = {"href", "src", "alt", "title", "id"}
+
+
+def renders_within_allow_list(markdown_text: str) -> bool:
+    """Whether the build would render ``markdown_text`` to allow-listed HTML only."""
+    rendered = markdown.markdown(markdown_text, extensions=["extra"], output_format="html")
+    if not rendered.strip():
+        return True
+    for element in lxml.html.fragment_fromstring(rendered, create_parent="div").iter():
+        if not isinstance(element.tag, str):
+            return False  # a comment or processing instruction came from the source
+        if element.tag not in _RENDERED_TAGS or set(element.attrib) - _RENDERED_ATTRIBUTES:
+            return False
+        for attribute in ("href", "src"):
+            url = "".join(element.get(attribute, "").split()).lower()
+            if ":" in url.split("/", 1)[0] and not url.startswith(("http:", "https:")):
+                return False
+    return True
 
 
 def markdown_text(text: str) -> str:
