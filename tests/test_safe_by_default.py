@@ -368,6 +368,48 @@ def test_publish_stops_on_a_content_error_and_names_the_file(tmp_path):
     assert "met-reacties.md" in result.stdout + result.stderr
 
 
+@pytest.mark.parametrize("slug", ["auteurs", "archief", "nieuwsbrief", "feeds"])
+def test_page_named_after_a_folder_of_the_site_is_an_error_not_a_crash(tmp_path, slug):
+    content = small_site(tmp_path)
+    write_file(content / "pages" / f"{slug}.md", f"Title: Onze {slug}\nSlug: {slug}\n\nTekst.\n")
+    site = publish_site(tmp_path / "output", PATH=str(content))
+    assert any(f"{slug}.md" in m and "the folder of the site's own" in m for m in errors(site))
+    index = site.output / slug / "index.html"
+    assert not index.exists() or "Onze" not in index.read_text(encoding="utf-8")
+
+
+def test_save_as_cannot_write_over_another_page(tmp_path):
+    content = small_site(tmp_path)
+    write_file(content / "articles" / "kaper.md",
+               "Title: Kaper\nDate: 2024-04-01\nAuthor: anna-jansen\n"
+               "Save_as: 2024/met-reacties/index.html\n\nNiet mijn pagina.\n")
+    site = publish_site(tmp_path / "output", PATH=str(content))
+    assert site.soup(ARTICLE_PAGE).select_one("main h1").get_text() == "Met reacties"
+    assert any("kaper.md" in m and "unknown field 'Save_as'" in m for m in errors(site))
+
+
+def test_two_spellings_of_one_series_slug_are_one_series_with_an_error(tmp_path):
+    content = small_site(tmp_path, ARTICLE.replace("Author:", "Series: Mijn serie\nAuthor:"))
+    write_file(content / "articles" / "twee.md",
+               "Title: Twee\nDate: 2024-04-01\nAuthor: anna-jansen\nSeries: Mijn Serie!\n\nT.\n")
+    site = publish_site(tmp_path / "output", PATH=str(content))
+    assert (site.output / "serie" / "mijn-serie" / "index.html").exists()
+    assert any("twee.md" in m and "did you mean 'Mijn serie'" in m for m in errors(site))
+
+
+@pytest.mark.parametrize("folder, text", [
+    ("authors/anna-jansen.md", "Name: Anna \x01Jansen\n\nBio.\n"),
+    ("series/mijn-serie.md", "Title: Mijn \x01serie\nPlanned: ² | Later\n\nIntro.\n"),
+])
+def test_bad_author_or_series_file_is_an_error_not_a_crash(tmp_path, folder, text):
+    content = small_site(tmp_path, ARTICLE.replace("Author:", "Series: Mijn serie\nAuthor:"))
+    write_file(content / folder, text)
+    site = publish_site(tmp_path / "output", PATH=str(content))
+    assert any(folder.split("/")[1] in m for m in errors(site)), errors(site)
+    for feed in (site.output / "feeds").rglob("*.xml"):
+        lxml.etree.parse(str(feed))
+
+
 # --- A code example is never rewritten -------------------------------------------------------
 
 CODE_EXAMPLE = ("Title: Codevoorbeeld\nDate: 2024-05-01\nAuthor: anna-jansen\n\n"

@@ -20,6 +20,7 @@ from pelican.contents import Article
 from pelican.readers import MarkdownReader
 from pelican.utils import slugify
 
+from adviesblog_common.sanitize import FORBIDDEN_CHARACTERS
 from adviesblog_common.settings import apply_defaults
 
 logger = logging.getLogger(__name__)
@@ -53,8 +54,18 @@ def _as_list(value):
 
 def read_profile(path: str, settings, content_root: str) -> AuthorProfile | None:
     """Parse one author file; log an error naming the file and field on bad input."""
-    bio, meta = MarkdownReader(settings).read(path)
+    try:
+        bio, meta = MarkdownReader(settings).read(path)
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        logger.error("%s: cannot be read (%s); expected UTF-8 'Name: …' lines and a short "
+                     "Markdown bio", os.path.relpath(path), type(error).__name__)
+        return None
     slug = os.path.splitext(os.path.basename(path))[0]
+    for name in ("name", "role", "photo_alt"):
+        if FORBIDDEN_CHARACTERS.search(str(meta.get(name, ""))):
+            logger.error("%s: field %r holds a control character; remove it",
+                         os.path.relpath(path), name.capitalize())
+            return None
     for unknown in sorted(set(meta) - _KNOWN_FIELDS):
         logger.error(
             "%s: unknown field %r; an author file knows %s",

@@ -26,6 +26,7 @@ from pelican.readers import MarkdownReader
 from pelican.utils import slugify
 
 from adviesblog_common.feeds import FeedCollection, offer_feed
+from adviesblog_common.sanitize import FORBIDDEN_CHARACTERS
 from adviesblog_common.settings import apply_defaults, require_plugins
 from adviesblog_common.slugs import slug_problem
 
@@ -122,18 +123,16 @@ def check_series_name(value, settings) -> str | None:
 METADATA_FIELDS = {"series": check_series_name, "series_index": check_series_index, "next": None}
 
 
-def _normalised(name: str) -> str:
-    return " ".join(name.split()).casefold()
-
-
 def read_series_file(path: str, settings) -> dict:
     """Title, intro, image and planned parts from ``content/series/<slug>.md``."""
     intro, meta = MarkdownReader(settings).read(path)
+    if FORBIDDEN_CHARACTERS.search(str(meta.get("title", ""))):
+        raise ValueError("field 'Title' holds a control character")
     planned = {}
     lines = meta.get("planned", [])
     for line in lines if isinstance(lines, list) else [lines]:
         parts = [part.strip() for part in line.split("|")]
-        if not parts[0].isdigit() or int(parts[0]) < 1 or len(parts) < 2 or not parts[1]:
+        if not (parts[0].isascii() and parts[0].isdigit()) or int(parts[0]) < 1 or len(parts) < 2 or not parts[1]:
             logger.error("%s: field 'Planned' is %r; expected '<part number> | <title>' with an "
                          "optional '| YYYY-MM', e.g. 'Planned: 3 | Managen en leidinggeven | "
                          "2027-01'", os.path.relpath(path), line)
@@ -158,7 +157,12 @@ def load_series_files(settings) -> dict[str, tuple[str, dict]]:
         for name in sorted(os.listdir(folder)):
             if name.endswith(".md"):
                 path = os.path.join(folder, name)
-                files[name[:-3]] = (path, read_series_file(path, settings))
+                try:
+                    files[name[:-3]] = (path, read_series_file(path, settings))
+                except (UnicodeDecodeError, ValueError, RecursionError) as error:
+                    logger.error("%s: cannot be read (%s); expected UTF-8 'Title: …' and "
+                                 "'Planned: …' lines and a Markdown intro",
+                                 os.path.relpath(path), error)
     return files
 
 
@@ -167,13 +171,17 @@ def _index(article) -> int | None:
     return int(value) if value is not None and str(value).isdigit() else None
 
 
-def canonical_names(articles) -> dict:
-    """Map each Series value to the first spelling seen; report near-duplicates."""
+def canonical_names(articles, settings) -> dict:
+    """Map each Series value to the first spelling seen; report near-duplicates.
+
+    Two spellings are one series when they differ only in case and spacing, or give
+    the same slug (the same page and feeds): "Mijn serie" and "Mijn Serie!".
+    """
     first_spelling = {}
     canonical = {}
     for article in sorted(articles, key=lambda a: (a.date, a.source_path)):
         name = article.series
-        known = first_spelling.setdefault(_normalised(name), (name, article))
+        known = first_spelling.setdefault(series_slug(name, settings), (name, article))
         if known[0] != name:
             logger.error("%s: field 'Series' is %r; did you mean %r (as in %s)?",
                          os.path.relpath(article.source_path), name, known[0],
@@ -185,7 +193,7 @@ def canonical_names(articles) -> dict:
 def build_series(published, unpublished, settings) -> list[Series]:
     """The site's series, from its published and its unpublished articles."""
     in_series = [a for a in published + unpublished if getattr(a, "series", None)]
-    canonical = canonical_names(in_series)
+    canonical = canonical_names(in_series, settings)
     files = load_series_files(settings)
     grouped = defaultdict(lambda: {"published": [], "unpublished": []})
     published_ids = {id(article) for article in published}

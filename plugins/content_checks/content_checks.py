@@ -35,9 +35,12 @@ from adviesblog_common.slugs import shortened, slug_problem
 
 logger = logging.getLogger(__name__)
 
+# Save_as, Url and Template are left out: they can write over another page or name a
+# template that does not exist. A site that needs them lists them in
+# CONTENT_CHECKS_EXTRA_FIELDS.
 PELICAN_FIELDS = {
     "title", "date", "modified", "slug", "summary", "status", "category", "tags",
-    "author", "authors", "lang", "translation", "save_as", "url", "template",
+    "author", "authors", "lang", "translation",
 }
 # Fields the theme itself shows. Plugins declare their own fields in a
 # ``METADATA_FIELDS`` mapping on their package: name -> None, or a check(value,
@@ -292,10 +295,31 @@ def check_article_slugs(article_generator):
     )
 
 
+def site_folders(settings) -> set[str]:
+    """The top folders the build writes besides pages: archives, feeds, editions..."""
+    paths = [value for key, value in settings.items()
+             if key.endswith("_SAVE_AS") and isinstance(value, str)]
+    paths += list((settings.get("FEEDS_PATHS") or {}).values())
+    paths += [settings.get("FOLLOW_EDITIONS_PATH") or "", settings.get("THEME_STATIC_DIR") or ""]
+    paths += [pattern for _number, pattern, _save_as in settings.get("PAGINATION_PATTERNS", ())]
+    folders = set()
+    for path in paths:
+        first = path.replace("{base_name}/", "").strip("/").split("/", 1)[0]
+        if first and "{" not in first and "." not in first:
+            folders.add(first)
+    return folders
+
+
 def check_page_slugs(page_generator):
-    drop_duplicate_slugs(
-        [page_generator.pages, page_generator.hidden_pages, page_generator.draft_pages], "page"
-    )
+    lists = [page_generator.pages, page_generator.hidden_pages, page_generator.draft_pages]
+    drop_duplicate_slugs(lists, "page")
+    taken = site_folders(page_generator.settings)
+    for pages in lists:
+        for page in [p for p in pages if p.save_as.split("/", 1)[0] in taken]:
+            logger.error("%s: field 'Slug' is %r, the folder of the site's own %s/ pages; "
+                         "give the page another Slug", shown_path(page.source_path), page.slug,
+                         page.save_as.split("/", 1)[0])
+            pages.remove(page)
 
 
 def check_links(content, generated_content, settings) -> list[str]:
