@@ -283,6 +283,17 @@ def test_comment_dates_are_shown_in_the_sites_time_zone(tmp_path):
     assert time["datetime"] == "2024-03-12T00:30:00+01:00"
 
 
+@pytest.mark.parametrize("written", ["jan&#64;voorbeeld.example", "jan@voorbeeld\\.example",
+                                     "jan@voorbeeld<em>.</em>example", "10&#46;0.0.1"])
+def test_address_that_only_appears_once_rendered_is_not_published(tmp_path, written):
+    content = small_site(tmp_path)
+    comment(content, "a.md", comment_text("a").replace("Reactie a.", f"Schrijf naar {written}."))
+    site = publish_site(tmp_path / "output", PATH=str(content))
+    text = site.soup(ARTICLE_PAGE).select_one("#reactie-a .comment__body").get_text()
+    assert "jan@voorbeeld.example" not in text and "10.0.0.1" not in text
+    assert "verwijderd]" in text
+
+
 def test_comment_from_the_year_9999_is_an_error_not_a_crash(tmp_path):
     content = small_site(tmp_path)
     comment(content, "ver.md", comment_text("ver", date="9999-12-31T23:30:00Z"))

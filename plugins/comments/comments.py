@@ -32,10 +32,11 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import markdown
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from pelican import signals
 
 from adviesblog_common.headers import split_header
+from adviesblog_common.links import inner_html, parse_fragment
 from adviesblog_common.sanitize import (
     FORBIDDEN_CHARACTERS,
     SAFE_ID,
@@ -123,7 +124,28 @@ def render_body(text: str) -> Markup:
         # hundred levels deep exhausts Python's stack.
         raise CommentFileError("the body nests lists or quotes too deeply to be rendered; "
                                "expected at most a few levels") from error
-    return Markup(clean_user_html(html))  # nh3 made it safe: the one place it is marked so
+    html = without_addresses(clean_user_html(html))
+    return Markup(html)  # nh3 made it safe: the one place comment HTML is marked so
+
+
+def without_addresses(html: str) -> str:
+    """``html`` without an email or IP address in what the reader sees.
+
+    The source was already filtered, but an address can be written so that it only
+    appears once rendered: ``jan&#64;voorbeeld.nl``, ``jan@voorbeeld\\.nl``, or split
+    by an element. The rendered text is checked; if an address is still there after
+    each text is filtered, the body is shown as plain text, filtered as a whole.
+    """
+    if not html or not has_private_data(Markup(html).striptags()):
+        return html
+    root = parse_fragment(html)
+    for element in root.iter():
+        element.text = remove_private_data(element.text) if element.text else element.text
+        if element is not root and element.tail:
+            element.tail = remove_private_data(element.tail)
+    if has_private_data(root.text_content()):
+        return f"<p>{escape(remove_private_data(root.text_content()))}</p>"
+    return inner_html(root)
 
 
 def rendered(records: list[Comment]) -> list[Comment]:
