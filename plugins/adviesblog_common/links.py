@@ -31,11 +31,17 @@ def outer_html(element) -> str:
     return FORBIDDEN_CHARACTERS.sub("", lxml.html.tostring(element, encoding="unicode"))
 
 
+def leading_html(root) -> str:
+    """The text before ``root``'s first element, as HTML.
+
+    lxml gives it unescaped; it is text, so it is escaped.
+    """
+    return FORBIDDEN_CHARACTERS.sub("", escape(root.text or "", quote=False))
+
+
 def inner_html(root) -> str:
     """What ``root`` holds, as HTML, without ``root``'s own tag."""
-    # lxml gives the text before the first element unescaped; it is text, so escape it.
-    text = FORBIDDEN_CHARACTERS.sub("", escape(root.text or "", quote=False))
-    return text + "".join(outer_html(child) for child in root)
+    return leading_html(root) + "".join(outer_html(child) for child in root)
 
 
 def _outside_code(root) -> Iterator:

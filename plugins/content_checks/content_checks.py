@@ -182,9 +182,9 @@ class CheckedMarkdownReader(MarkdownReader):
             close = difflib.get_close_matches(name, self.known_fields, n=1)
             hint = f"; did you mean {close[0].capitalize()!r}?" if close else ""
             self._problems.append(f"unknown field {name.capitalize()!r}{hint}")
-        if control_character(content):
-            self._problems.append(f"the text holds a control character "
-                                  f"({control_character(content)}); remove it")
+        character = control_character(content)
+        if character:
+            self._problems.append(f"the text holds a control character ({character}); remove it")
         if not metadata.get("title"):
             self._problems.append(
                 "field 'Title' is missing; expected a first line like 'Title: Je collega als klant'"
@@ -211,8 +211,8 @@ class CheckedMarkdownReader(MarkdownReader):
         if slug is not None and not _SLUG.fullmatch(slug):
             self._problems.append(f"field 'Slug' is {shortened(slug)}; expected letters, digits "
                                   f"and hyphens only, e.g. {SLUG_EXAMPLE}")
-        elif slug is not None and slug_problem(slug):
-            self._problems.append(f"field 'Slug' is {shortened(slug)}, which {slug_problem(slug)}; "
+        elif slug is not None and (problem := slug_problem(slug)):
+            self._problems.append(f"field 'Slug' is {shortened(slug)}, which {problem}; "
                                   f"shorten it")
         elif slug is None and metadata.get("title") and not self._slug_from_path:
             title_slug = self._title_slug = self._slug_of(source_path, metadata)
@@ -220,9 +220,9 @@ class CheckedMarkdownReader(MarkdownReader):
                 self._problems.append(f"field 'Title' is {shortened(metadata['title'])}, which "
                                       f"gives an empty slug; add a line like "
                                       f"'Slug: {SLUG_EXAMPLE[1:-1]}'")
-            elif slug_problem(title_slug):
+            elif problem := slug_problem(title_slug):
                 self._problems.append(f"field 'Title' is {shortened(metadata['title'])}, which "
-                                      f"{slug_problem(title_slug)}; add a line like "
+                                      f"{problem}; add a line like "
                                       f"'Slug: {SLUG_EXAMPLE[1:-1]}'")
         terms = []
         for field, name in (("Category", "category"), ("Tags", "tags"), ("Author", "author"),

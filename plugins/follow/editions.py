@@ -16,7 +16,6 @@ the sender replaces that exact string with each subscriber's one-click link, as
 import bisect
 import datetime
 import functools
-import html
 import json
 import logging
 import os
@@ -27,7 +26,13 @@ from pelican.generators import Generator
 
 from adviesblog_common.files import write_atomically
 from adviesblog_common.identity import entry_id, id_authority, site_base_url
-from adviesblog_common.links import absolute_urls, inner_html, outer_html, parse_fragment
+from adviesblog_common.links import (
+    absolute_urls,
+    inner_html,
+    leading_html,
+    outer_html,
+    parse_fragment,
+)
 
 from .plaintext import html_to_text
 
@@ -79,7 +84,7 @@ def top_level_blocks(markup: str) -> list[str]:
     root = parse_fragment(markup)
     blocks = [outer_html(child) for child in root]
     if (root.text or "").strip():
-        blocks.insert(0, html.escape(root.text, quote=False))
+        blocks.insert(0, leading_html(root))
     return blocks
 
 
