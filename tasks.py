@@ -90,6 +90,9 @@ def run_import(source: str, importer, report: str, *args, **options):
     print(result.render(listed=None if options.get("dry_run") else 20), end="")
     if not options.get("dry_run"):
         print(f"Report written to {report_path}")
+    if result.errors:
+        raise Exit(f"Import finished with {len(result.errors)} error(s): "
+                   "what they name was not imported (see 'Errors' above)", code=1)
 
 
 @task(positional=["export"], help={"export": "the WordPress export (WXR) file", **IMPORT_HELP})

@@ -84,10 +84,15 @@ class Report:
     removed: Counter = field(default_factory=Counter)
     orphans: list[Orphan] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
     kept_files: list[str] = field(default_factory=list)
 
     def warn(self, message: str) -> None:
         self.warnings.append(message)
+
+    def error(self, message: str) -> None:
+        """Something in the source was not imported; the import's exit status shows it."""
+        self.errors.append(message)
 
     def render(self, listed: int | None = None) -> str:
         """The report; ``listed`` caps the orphans, warnings and kept files shown."""
@@ -108,6 +113,9 @@ class Report:
                          listed)
         lines += ["", f"Warnings: {len(self.warnings)}"]
         lines += _capped([f"  {warning}" for warning in self.warnings], listed)
+        if self.errors:
+            lines += ["", f"Errors (not imported): {len(self.errors)}"]
+            lines += _capped([f"  {error}" for error in self.errors], listed)
         return "\n".join(lines) + "\n"
 
 

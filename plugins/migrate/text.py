@@ -43,6 +43,26 @@ ARTICLE_TAGS = {
 ARTICLE_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}}
 IMPORT_URL_SCHEMES = {"http", "https"}
 
+# The largest body (post, page or comment) an importer converts, in characters. A
+# real post is far below it; a bigger one is refused by name rather than holding
+# the import for minutes and gigabytes.
+MAX_BODY_CHARACTERS = 2_000_000
+
+
+class BodyTooLarge(ValueError):
+    """A body over MAX_BODY_CHARACTERS; the importer names the post and goes on."""
+
+    def __init__(self, size: int):
+        super().__init__(f"body of {size:,} characters is over the limit of "
+                         f"{MAX_BODY_CHARACTERS:,}; not imported")
+        self.size = size
+
+
+def check_body_size(content: str) -> None:
+    if len(content) > MAX_BODY_CHARACTERS:
+        raise BodyTooLarge(len(content))
+
+
 _BLOCK_COMMENT = re.compile(r"<!--\s*/?wp:.*?-->", re.DOTALL)
 # Shortcodes WordPress core and common plugins register. Prose such as "[sic]" or
 # "[1]" is left alone: only these names are treated as shortcodes.
@@ -172,7 +192,8 @@ def normalise_headings(html_text: str) -> str:
 
 
 def article_markdown(content: str, removed: Counter, *, wordpress: bool = True) -> str:
-    """An old article's HTML as safe Markdown."""
+    """An old article's HTML as safe Markdown; BodyTooLarge over the limit."""
+    check_body_size(content)
     content = repair(content)
     if wordpress:
         is_block_content = "<!-- wp:" in content
@@ -226,6 +247,7 @@ def markdown_text(text: str) -> str:
 
 def comment_markdown(content: str, removed: Counter) -> str:
     """An old comment's text or HTML as safe Markdown (single newline = line break)."""
+    check_body_size(content)
     cleaned = clean_user_html(autop(repair(content)), link_rel=None)
     cleaned = _EMPTY_PARAGRAPH.sub("", remove_private_data(cleaned, removed))
     return _to_markdown(_COMMENT_CONVERTER, cleaned)
