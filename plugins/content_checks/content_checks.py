@@ -28,6 +28,7 @@ from pelican.readers import _DISCARD as DISCARDED  # an empty value; pelican's m
 from pelican.readers import MarkdownReader
 from pelican.utils import slugify
 
+from adviesblog_common.identity import check_article_id
 from adviesblog_common.links import iter_links
 from adviesblog_common.sanitize import FORBIDDEN_CHARACTERS, clean_user_html
 from adviesblog_common.settings import apply_defaults, loaded_plugins
@@ -46,6 +47,8 @@ PELICAN_FIELDS = {
 # ``METADATA_FIELDS`` mapping on their package: name -> None, or a check(value,
 # settings) that returns what is wrong, worded to follow "field 'X' is <value>; ".
 THEME_FIELDS = {"image", "image_alt"}
+# Fields of the site as a whole, with their checks.
+SITE_FIELDS = {"id": check_article_id}
 # Fields whose continuation lines are items of a list, not one wrapped value.
 LIST_FIELDS = {"tags", "authors"}
 DEFAULTS = {
@@ -121,7 +124,7 @@ class CheckedMarkdownReader(MarkdownReader):
         # A site may take slugs from file names; then the title does not make one.
         self._slug_from_path = any("(?P<slug>" in (settings.get(key) or "")
                                    for key in ("FILENAME_METADATA", "PATH_METADATA"))
-        self.field_checks = plugin_fields(settings)
+        self.field_checks = SITE_FIELDS | plugin_fields(settings)
         self.known_fields = PELICAN_FIELDS | THEME_FIELDS | set(self.field_checks) | {
             field.lower() for field in settings.get("CONTENT_CHECKS_EXTRA_FIELDS", [])
         }

@@ -21,7 +21,6 @@ plugin, nothing is written and no page links a feed.
 import functools
 import logging
 import os
-from collections import defaultdict
 
 from feedgen.feed import FeedGenerator
 from markupsafe import Markup
@@ -30,7 +29,7 @@ from pelican.generators import Generator
 
 from adviesblog_common.feeds import offered_feeds
 from adviesblog_common.files import write_atomically
-from adviesblog_common.identity import entry_id, id_authority, site_base_url
+from adviesblog_common.identity import assign_entry_ids, entry_id, id_authority, site_base_url
 from adviesblog_common.links import absolute_urls
 from adviesblog_common.settings import apply_defaults
 
@@ -174,23 +173,8 @@ def write_feeds(output_path: str, settings, articles, *, kind: str, slug: str = 
     return paths
 
 
-def check_unique_ids(articles, authority: str) -> None:
-    by_id = defaultdict(list)
-    for article in articles:
-        by_id[entry_id(article, authority)].append(os.path.relpath(article.source_path))
-    for feed_id, paths in sorted(by_id.items()):
-        if len(paths) > 1:
-            logger.error(
-                "%s: field 'Date' is the same moment as in %s, so both would get feed id %s; "
-                "move one Date by a minute", paths[0], ", ".join(paths[1:]), feed_id,
-            )
-
-
 class FeedsGenerator(Generator):
     """Writes the site's feeds once every article is final."""
-
-    def generate_context(self):
-        check_unique_ids(self.context.get("articles", []), id_authority(self.settings))
 
     def generate_output(self, writer):
         settings, output = self.settings, self.output_path
@@ -244,3 +228,4 @@ def register():
     signals.initialized.connect(set_defaults)
     signals.get_generators.connect(get_generators)
     signals.generator_init.connect(add_template_helpers)
+    signals.article_generator_finalized.connect(assign_entry_ids)

@@ -17,6 +17,7 @@ import logging
 from markupsafe import Markup
 from pelican import signals
 
+from adviesblog_common.identity import assign_entry_ids
 from adviesblog_common.settings import apply_defaults, require_plugins
 
 from .editions import EditionsGenerator
@@ -135,3 +136,4 @@ def register():
     signals.initialized.connect(set_defaults)
     signals.generator_init.connect(add_template_helpers)
     signals.get_generators.connect(get_generators)
+    signals.article_generator_finalized.connect(assign_entry_ids)

@@ -3,6 +3,7 @@
 import datetime
 import os
 import tempfile
+import uuid
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -12,6 +13,7 @@ from pelican.utils import slugify
 TEMPLATE = """\
 Title: {title}
 Date: {date}
+Id: {article_id}
 {author_line}Category: {category}
 Tags:
 Summary: Schrijf hier in een of twee zinnen waar het artikel over gaat.
@@ -54,6 +56,9 @@ def new_article(
     text = TEMPLATE.format(
         title=title,
         date=f"{now:%Y-%m-%d %H:%M}",
+        # Feed readers and the newsletter know the article by it, whatever happens
+        # to its title, slug or date later.
+        article_id=uuid.uuid4(),
         author_line=f"Author: {author}\n" if author else "",
         category=category,
     )
