@@ -97,7 +97,7 @@ def imported_escaped_markup(tmp_path_factory):
 
 IMPORTED_TITLE = "Uitleg over <script> en *sterren*"
 IMPORTED_PAGES = ["2021/uitleg-over-script/", "categorie/teamwerk/", "pagina/2/",
-                  "auteur/jan-img-srcx-onerroralert2/"]
+                  "auteur/jan/"]
 
 
 @pytest.mark.parametrize("page", IMPORTED_PAGES)
@@ -107,7 +107,7 @@ def test_imported_name_title_and_excerpt_with_escaped_markup_stay_text(imported_
     assert live_scripts(soup) == [] and event_handlers(soup) == []
     assert soup.find("img", src="x") is None
     author_links = [a.get_text() for a in soup.select("a[rel=author]")]
-    assert author_links and all(name.startswith("Jan <img src=x onerror=alert(2")
+    assert author_links and all(name == "Jan <img src=x onerror=alert(2)>"
                                 for name in author_links)
 
 

@@ -11,16 +11,20 @@ markup in the old site cannot *become* markup in the new one.
 import html
 import re
 from collections import Counter
+from html.parser import HTMLParser
 
 import ftfy
+import lxml.etree
 import lxml.html
 import markdown
 import nh3
-from markdownify import MarkdownConverter
+from markdownify import MarkdownConverter, abstract_inline_conversion
 
 from adviesblog_common.sanitize import (
     EMAIL_PLACEHOLDER,
+    FORBIDDEN_CHARACTERS,
     IP_PLACEHOLDER,
+    USER_TAGS,
     clean_user_html,
     has_private_data,
     remove_private_data,
@@ -83,12 +87,43 @@ _ENCLOSING = re.compile(rf"\[(?P<name>{_SHORTCODE_NAME})\b[^\]]*\](?P<inner>.*?)
                         re.DOTALL)
 _SINGLE = re.compile(rf"\[/?(?P<name>{_SHORTCODE_NAME})\b[^\]]*\]")
 _EMPTY_PARAGRAPH = re.compile(r"<p(?:\s[^>]*)?>(?:\s|&nbsp;|&#160;|\xa0|<br\s*/?>)*</p>", re.I)
-_BLOCK_START = re.compile(
-    r"^\s*<(?:p|div|h[1-6]|ul|ol|li|blockquote|pre|table|figure|hr|dl|address|form|section)\b",
-    re.I)
-_HAS_PARAGRAPHS = re.compile(r"<p[\s>]", re.I)
 _HEADING = re.compile(r"<h([1-6])[\s>]", re.I)
 _HEADING_TAG = re.compile(r"<(/?)h([1-6])(?=[\s>])", re.I)
+
+# How deep elements may nest in an imported body. Real posts stay well below it (a link
+# in a list in a table cell is 7 deep). Deeper elements are unwrapped and their text
+# kept, so that converting the body, and rendering it at every build, works in
+# bounded recursion; the report counts them as NESTING_FLATTENED.
+MAX_NESTING = 32
+NESTING_FLATTENED = f"elements nested over {MAX_NESTING} deep (flattened, text kept)"
+
+# Where a browser starts a new block of text: WordPress's list for wpautop, with
+# HTML5's main and the old center.
+BLOCK_TAGS = frozenset({
+    "address", "area", "article", "aside", "blockquote", "caption", "center", "col",
+    "colgroup", "dd", "details", "div", "dl", "dt", "fieldset", "figcaption", "figure",
+    "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup", "hr", "li",
+    "main", "map", "menu", "nav", "ol", "p", "pre", "section", "style", "summary", "table",
+    "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
+})
+# Blocks that hold blocks, not text: whitespace in them is layout.
+_STRUCTURE_TAGS = frozenset({"area", "col", "colgroup", "dl", "hr", "map", "menu", "ol",
+                             "table", "tbody", "tfoot", "thead", "tr", "ul"})
+# Text that is shown as it stands, or not at all: no paragraphs are made in it.
+_VERBATIM_TAGS = frozenset({"math", "pre", "script", "style", "svg", "textarea", "xmp"})
+# Kept blocks that may hold paragraphs in the Markdown.
+_PARAGRAPH_HOLDERS = frozenset({"blockquote", "dd", "figure", "li", "td", "th"})
+# A browser hides what these enclose. Without an end tag, "<script>" in a title is an
+# old export's "&lt;script&gt;", decoded once by the XML parser: text, not a tag that
+# would hide the rest of the title.
+_HIDING_TAGS = ("iframe", "noembed", "noframes", "noscript", "plaintext", "script", "style",
+                "textarea", "title", "xmp")
+_VOID_TAGS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link",
+                        "meta", "source", "track", "wbr"})
+_SPACES = re.compile(r"[ \t]{2,}")
+_NEWLINES = re.compile(r"([ \t]*\n[ \t\n]*)")
+# A line break in a run of inline content, while it is cut into paragraphs.
+_BREAK = "\n<br>\n"
 
 
 def repair(text: str | None) -> str:
@@ -103,8 +138,15 @@ def single_line(text: str) -> str:
 
 def plain_text(markup: str) -> str:
     """The visible text of an HTML fragment on one line (titles, summaries, names)."""
-    cleaned = nh3.clean(repair(markup), tags=set())
-    return single_line(html.unescape(cleaned))
+    markup = repair(markup)
+    lowered = markup.lower()
+    for tag in _HIDING_TAGS:
+        if lowered.count(f"<{tag}") > lowered.count(f"</{tag}"):
+            markup = re.sub(f"<(?={tag})", "&lt;", markup, flags=re.I)
+    if lowered.count("<!--") > lowered.count("-->"):
+        markup = markup.replace("<!--", "&lt;!--")
+    cleaned = nh3.clean(markup, tags=set())
+    return single_line(FORBIDDEN_CHARACTERS.sub("", html.unescape(cleaned)))
 
 
 def strip_wordpress_markup(content: str, removed: Counter) -> str:
@@ -129,43 +171,418 @@ def strip_wordpress_markup(content: str, removed: Counter) -> str:
     return _SINGLE.sub(single, content)
 
 
-def autop(text: str) -> str:
-    """WordPress's display rule for text without paragraph tags.
+# --- The HTML as a tree: bounded nesting, WordPress's paragraphs, blocks kept apart ---
 
-    A blank line starts a paragraph and a single newline is a line break, as
-    WordPress's ``wpautop`` shows classic posts and every comment.
+def _fragment(markup: str, removed: Counter):
+    """``markup`` parsed into a <div>, its elements nested at most MAX_NESTING deep."""
+    parser = lxml.html.HTMLParser()
+    root = lxml.html.fragment_fromstring(markup, create_parent="div", parser=parser)
+    if any(error.type_name == "ERR_RESOURCE_LIMIT" for error in parser.error_log):
+        # libxml2 stops reading at 256 levels and drops the rest. Python's parser has
+        # no such limit: flattened there first, the whole body reaches the tree.
+        root = lxml.html.fragment_fromstring(_flattened(markup, removed), create_parent="div")
+    _limit_nesting(root, removed)
+    return root
+
+
+class _Flattener(HTMLParser):
+    """HTML re-written without the tags nested over MAX_NESTING deep; their text stays.
+
+    Linear in the input: an end tag is looked for among the innermost open tags only.
     """
-    if _HAS_PARAGRAPHS.search(text):
-        return text
-    blocks = []
-    for chunk in re.split(r"\n\s*\n", text.replace("\r\n", "\n").strip()):
-        if not chunk.strip():
-            continue
-        if _BLOCK_START.match(chunk):
-            blocks.append(chunk)
+
+    def __init__(self):
+        super().__init__(convert_charrefs=False)
+        self.parts, self.open, self.dropped = [], [], 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in _VOID_TAGS:
+            self.handle_startendtag(tag, attrs)
+            return
+        self.open.append(tag)
+        if len(self.open) > MAX_NESTING:
+            self.dropped += 1
+            self.parts.append(" " if tag in BLOCK_TAGS else "")
         else:
-            blocks.append("<p>" + "<br>".join(line.strip() for line in chunk.split("\n")) + "</p>")
-    return "\n".join(blocks)
+            self.parts.append(self.get_starttag_text())
+
+    def handle_startendtag(self, tag, attrs):
+        if len(self.open) < MAX_NESTING:
+            self.parts.append(self.get_starttag_text())
+
+    def handle_endtag(self, tag):
+        innermost = self.open[-2 * MAX_NESTING:]
+        if tag not in innermost:
+            return
+        depth = len(self.open) - innermost[::-1].index(tag)
+        del self.open[depth - 1:]
+        self.parts.append(f"</{tag}>" if depth <= MAX_NESTING else " " if tag in BLOCK_TAGS else "")
+
+    def handle_data(self, data):
+        if not (len(self.open) > MAX_NESTING and self.open[-1] in _VERBATIM_TAGS):
+            self.parts.append(data)
+
+    def handle_entityref(self, name):
+        self.parts.append(f"&{name};")
+
+    def handle_charref(self, name):
+        self.parts.append(f"&#{name};")
+
+
+def _flattened(markup: str, removed: Counter) -> str:
+    flattener = _Flattener()
+    flattener.feed(markup)
+    flattener.close()
+    removed[NESTING_FLATTENED] += flattener.dropped
+    return "".join(flattener.parts)
+
+
+def _limit_nesting(root, removed: Counter) -> None:
+    too_deep = []
+    pending = [(root, 0)]
+    while pending:
+        element, depth = pending.pop()
+        for child in element.iterchildren(lxml.etree.Element):
+            if depth + 1 > MAX_NESTING:
+                too_deep.extend(child.iter(lxml.etree.Element))
+            else:
+                pending.append((child, depth + 1))
+    for element in reversed(too_deep):  # innermost first
+        if element.tag in BLOCK_TAGS:  # a space keeps the words of two blocks apart
+            element.text = " " + (element.text or "")
+            element.tail = " " + (element.tail or "")
+        element.drop_tag()
+    if too_deep:
+        removed[NESTING_FLATTENED] += len(too_deep)
+
+
+def _is_element(item) -> bool:
+    return not isinstance(item, str) and isinstance(item.tag, str)
+
+
+def _is_block(item) -> bool:
+    return _is_element(item) and item.tag in BLOCK_TAGS
+
+
+def _take_content(container) -> list:
+    """The container's text and children, in order, as separate items; it is left empty."""
+    items = [container.text] if container.text else []
+    container.text = None
+    for child in list(container):
+        tail, child.tail = child.tail, None
+        container.remove(child)
+        items.append(child)
+        if tail:
+            items.append(tail)
+    return items
+
+
+def _append(target, item) -> None:
+    if item is _BREAK:
+        target.append(target.makeelement("br"))
+    elif isinstance(item, str):
+        last = next(target.iterchildren(reversed=True), None)  # len() would count them all
+        if last is not None:
+            last.tail = (last.tail or "") + item
+        else:
+            target.text = (target.text or "") + item
+    else:
+        target.append(item)
+
+
+def _has_content(chunk: list) -> bool:
+    return any(_is_element(item) if not isinstance(item, str) else
+               item is not _BREAK and item.strip() for item in chunk)
+
+
+def _trimmed(chunk: list) -> list:
+    """A paragraph's pieces without the line breaks and whitespace at its ends."""
+    while chunk and isinstance(chunk[0], str) and (chunk[0] is _BREAK or not chunk[0].strip()):
+        chunk.pop(0)
+    while chunk and isinstance(chunk[-1], str) and (chunk[-1] is _BREAK or not chunk[-1].strip()):
+        chunk.pop()
+    return chunk
+
+
+def _split_lines(text: str) -> list[str]:
+    return _NEWLINES.split(text)[::2]
+
+
+def _line_breaks_inside(element) -> None:
+    """Newlines in an inline element's text as <br> (a blank line as one, too)."""
+    pending = [element]
+    while pending:
+        node = pending.pop()
+        if node.tag in _VERBATIM_TAGS:
+            continue
+        if node.text and "\n" in node.text:
+            node.text, *lines = _split_lines(node.text)
+            for line in reversed(lines):
+                line_break = node.makeelement("br")
+                line_break.tail = line
+                node.insert(0, line_break)
+        for child in list(node):
+            tail = child.tail or ""
+            if child.tag == "br":  # "<br />\n" is one line break
+                tail = re.sub(r"^[ \t]*\n", "", tail)
+            if "\n" in tail:
+                child.tail, *lines = _split_lines(tail)
+                anchor = child
+                for line in lines:
+                    line_break = node.makeelement("br")
+                    line_break.tail = line
+                    anchor.addnext(line_break)
+                    anchor = line_break
+            if _is_element(child):
+                pending.append(child)
+
+
+def _chunks(run: list) -> list[list]:
+    """A run of inline content cut where wpautop cuts it: at a blank line or a double
+    <br>; every other newline becomes a line break."""
+    chunks, current = [], []
+    after_break_tag = False
+    for item in run:
+        if isinstance(item, str):
+            for number, piece in enumerate(_NEWLINES.split(item)):
+                if number % 2 == 0:
+                    if piece:
+                        current.append(piece)
+                        after_break_tag = after_break_tag and not piece.strip()
+                elif piece.count("\n") > 1:
+                    chunks.append(current)
+                    current, after_break_tag = [], False
+                elif not after_break_tag:  # "<br />\n" is one line break
+                    current.append(_BREAK)
+        elif _is_element(item) and item.tag == "br":
+            if after_break_tag:
+                chunks.append(current)
+                current, after_break_tag = [], False
+            else:
+                current.append(_BREAK)
+                after_break_tag = True
+        else:
+            if _is_element(item):
+                _line_breaks_inside(item)
+                after_break_tag = False
+            current.append(item)
+    chunks.append(current)
+    return [_trimmed(chunk) for chunk in chunks if _has_content(chunk)]
+
+
+def _arrange(container, paragraphs: str, line_breaks: bool) -> None:
+    """The runs of inline content between the container's blocks, as paragraphs.
+
+    ``paragraphs`` is "always" (each run is one or more <p>), "when cut" (only a run
+    that a blank line cuts) or "never" (the pieces are joined by a line break).
+    """
+    run = []
+    for item in [*_take_content(container), None]:
+        if item is not None and not _is_block(item):
+            run.append(item)
+            continue
+        if line_breaks:
+            chunks = _chunks(run)
+        else:
+            chunks = [run] if _has_content(run) else []
+        wrap = paragraphs == "always" or (paragraphs == "when cut" and len(chunks) > 1)
+        for number, chunk in enumerate(chunks):
+            target = container
+            if wrap:
+                target = container.makeelement("p")
+                container.append(target)
+            elif number:
+                _append(container, _BREAK)
+            for piece in chunk:
+                _append(target, piece)
+        if item is not None:
+            container.append(item)
+        run = []
+
+
+def _holds_paragraphs(element, root, kept_tags) -> bool:
+    """Whether a block that the allow-list removes can leave paragraphs where it was."""
+    for ancestor in element.iterancestors():
+        if ancestor is root:
+            return True
+        if ancestor.tag in kept_tags:
+            return ancestor.tag in _PARAGRAPH_HOLDERS
+    return True
+
+
+def _arrange_blocks(root, kept_tags, line_breaks: bool) -> None:
+    """Paragraphs and line breaks made explicit, before the allow-list drops tags.
+
+    With ``line_breaks``, this is WordPress's wpautop: a blank line (or a double <br>)
+    between inline content starts a paragraph, a single newline is a line break, and
+    <pre> is left alone. Either way, a block the allow-list removes (a <div>, or a
+    heading in a comment) leaves its text as paragraphs, or inside a line of text
+    with a space around it, so that its words do not run into the next block's.
+    """
+    for element in list(root.iter(lxml.etree.Element)):
+        if element is root:
+            if line_breaks:
+                _arrange(element, "always", line_breaks)
+            continue
+        if (element.tag not in BLOCK_TAGS or element.tag in _STRUCTURE_TAGS
+                or element.tag in _VERBATIM_TAGS
+                or any(a.tag in _VERBATIM_TAGS for a in element.iterancestors())):
+            continue
+        if element.tag not in kept_tags:
+            if _holds_paragraphs(element, root, kept_tags):
+                _arrange(element, "always", line_breaks)
+            else:
+                element.text = " " + (element.text or "")
+                element.tail = " " + (element.tail or "")
+        elif not line_breaks:
+            continue
+        elif element.tag == "p":
+            _arrange(element, "when cut", line_breaks)
+            if len(element) and element[0].tag == "p":
+                element.drop_tag()  # cut by a blank line: its paragraphs take its place
+        elif element.tag == "blockquote":
+            _arrange(element, "always", line_breaks)
+        else:
+            _arrange(element, "when cut" if element.tag in _PARAGRAPH_HOLDERS else "never",
+                     line_breaks)
+
+
+def _visible_text(item) -> str:
+    if isinstance(item, str):
+        return item
+    if not _is_element(item) or item.tag in ("script", "style"):
+        return ""
+    if item.tag == "br":
+        return "\n"
+    return (item.text or "") + "".join(_visible_text(child) + (child.tail or "")
+                                       for child in item)
+
+
+def _remove_split_addresses(root, removed: Counter) -> None:
+    """Addresses that only show once inline tags are read through ("jan<em>@</em>…").
+
+    An address in one piece of text is replaced after the allow-list; this one is
+    not, so the run of text that shows it is kept as plain text, the address out.
+    """
+    if not has_private_data(root.text_content()):
+        return
+    for container in [root, *(e for e in root.iter(lxml.etree.Element) if e.tag in BLOCK_TAGS)]:
+        run = []
+        for item in [*_take_content(container), None]:
+            if item is not None and not _is_block(item):
+                run.append(item)
+                continue
+            text = "".join(_visible_text(piece) for piece in run)
+            for piece in [remove_private_data(text, removed)] if has_private_data(text) else run:
+                _append(container, piece)
+            if item is not None:
+                container.append(item)
+            run = []
+
+
+def _collapse_spaces(root) -> None:
+    # A browser shows a run of spaces as one; markdownify reads a long run in
+    # quadratic time.
+    for node in root.iter():
+        verbatim = any(a.tag in ("pre", "textarea") for a in node.iterancestors())
+        if node.text and "  " in node.text and not verbatim and node.tag not in ("pre", "textarea"):
+            node.text = _SPACES.sub(" ", node.text)
+        if node.tail and "  " in node.tail and not verbatim:
+            node.tail = _SPACES.sub(" ", node.tail)
+
+
+def _arranged_html(markup: str, removed: Counter, kept_tags, line_breaks: bool) -> str:
+    markup = FORBIDDEN_CHARACTERS.sub("", markup).replace("\r\n", "\n").replace("\r", "\n")
+    if not markup.strip():
+        return ""
+    root = _fragment(markup, removed)
+    _collapse_spaces(root)
+    _arrange_blocks(root, kept_tags, line_breaks)
+    _remove_split_addresses(root, removed)
+    return lxml.html.tostring(root, encoding="unicode")[len("<div>"):-len("</div>")]
+
+
+# --- Markdown ---
+
+# Markdown wherever it stands: these are backslash-escaped.
+_MARKDOWN_CHARACTERS = re.compile(r"[\\`*_{\[#|]")
+# Markdown at the start of a line (a text may start one): a quote, a list, a rule, a
+# setext underline, a fence, a definition. Python-Markdown cannot backslash-escape
+# "=", "~" or ":", so those are written as character references.
+_LINE_START = re.compile(r"^([ \t]*)(?:([>+-])|([=~:])|(\d+)(?=[.)]))", re.M)
+# Python-Markdown's meta extension reads "Key: value" at the start of a document.
+_META_KEY = re.compile(r"^([ \t]*[A-Za-z0-9_-]+):")
+
+
+def _escape_line_start(match) -> str:
+    indent, backslashed, referenced, number = match.groups()
+    if backslashed:
+        return f"{indent}\\{backslashed}"
+    if referenced:
+        return f"{indent}&#{ord(referenced)};"
+    return f"{indent}{number}\\"
+
+
+def escape_markdown(text: str, *, in_link: bool = False) -> str:
+    """``text`` written so that Python-Markdown, with the site's extensions, shows it
+    as the same text: no element, entity, link or line structure comes out of it."""
+    text = _MARKDOWN_CHARACTERS.sub(r"\\\g<0>", text)
+    if in_link:  # a "]" would end the link's text
+        text = text.replace("]", "\\]")
+    text = text.replace("&", "&amp;").replace("<", "&lt;")
+    return _LINE_START.sub(_escape_line_start, text)
+
+
+def _inline_html(tag: str):
+    # Markdown has no syntax for these; Python-Markdown keeps them as inline HTML.
+    return abstract_inline_conversion(lambda self: f"<{tag}>")
 
 
 class _Converter(MarkdownConverter):
-    """markdownify, with text that cannot turn into HTML or a line break of our choice."""
+    """markdownify, with text that stays text, lists that Python-Markdown reads, and a
+    line break of our choice."""
 
     def __init__(self, line_break: str, **options):
-        super().__init__(heading_style="ATX", bullets="-", escape_misc=False, **options)
+        super().__init__(heading_style="ATX", bullets="-", escape_misc=False,
+                         sub_symbol="<sub>", sup_symbol="<sup>", **options)
         self.line_break = line_break
 
     def escape(self, text, parent_tags):
-        # Python-Markdown passes raw HTML and entities through and turns "[x](url)"
-        # into a link; escaping them keeps "&lt;script&gt;" or a written-out
-        # "[klik](javascript:…)" in an old text as text.
-        text = text.replace("&", "&amp;").replace("<", "&lt;").replace("[", "\\[")
-        return super().escape(text, parent_tags)
+        return escape_markdown(text, in_link="a" in parent_tags)
 
     def convert_br(self, el, text, parent_tags):
         if "_inline" in parent_tags:
             return text + " " if text else " "
         return self.line_break + text
+
+    def convert_code(self, el, text, parent_tags):
+        if "_noformat" not in parent_tags:  # a code span cannot cross a line
+            text = text.replace("\n", " ")
+        return super().convert_code(el, text, parent_tags)
+
+    def convert_li(self, el, text, parent_tags):
+        # Python-Markdown reads a nested list, or a second paragraph, only when it is
+        # indented by four spaces, whatever the width of the bullet.
+        text = (text or "").strip()
+        if not text:
+            return "\n"
+        bullet = "- "
+        if el.parent is not None and el.parent.name == "ol":
+            # Counted on from the previous item, so that a long list stays linear.
+            previous = el.find_previous_sibling("li")
+            if previous is not None and hasattr(previous, "item_number"):
+                el.item_number = previous.item_number + 1
+            else:
+                start = str(el.parent.get("start", ""))
+                el.item_number = int(start) if start.isdigit() else 1
+            bullet = f"{el.item_number}. "
+        first, *rest = text.split("\n")
+        return bullet + first + "".join(f"\n    {line}" if line else "\n" for line in rest) + "\n"
+
+    convert_del = _inline_html("del")
+    convert_s = _inline_html("s")
+    convert_ins = _inline_html("ins")
+    convert_u = _inline_html("u")
 
 
 _ARTICLE_CONVERTER = _Converter(line_break="  \n")
@@ -195,12 +612,14 @@ def article_markdown(content: str, removed: Counter, *, wordpress: bool = True) 
     """An old article's HTML as safe Markdown; BodyTooLarge over the limit."""
     check_body_size(content)
     content = repair(content)
+    line_breaks = False
     if wordpress:
-        is_block_content = "<!-- wp:" in content
+        # WordPress shows classic-editor text through wpautop; block-editor content
+        # is stored as the HTML it shows.
+        line_breaks = "<!-- wp:" not in content
         content = strip_wordpress_markup(content, removed)
-        if not is_block_content:
-            content = autop(content)
-    cleaned = nh3.clean(content, tags=ARTICLE_TAGS, attributes=ARTICLE_ATTRIBUTES,
+    arranged = _arranged_html(content, removed, ARTICLE_TAGS, line_breaks)
+    cleaned = nh3.clean(arranged, tags=ARTICLE_TAGS, attributes=ARTICLE_ATTRIBUTES,
                         url_schemes=IMPORT_URL_SCHEMES, link_rel=None)
     cleaned = normalise_headings(_EMPTY_PARAGRAPH.sub("", remove_private_data(cleaned, removed)))
     converted = _to_markdown(_ARTICLE_CONVERTER, cleaned)
@@ -237,20 +656,29 @@ def renders_within_allow_list(markdown_text: str) -> bool:
 
 
 def markdown_text(text: str) -> str:
-    """Plain text for a field Pelican renders as Markdown (Summary): it stays text.
+    """Plain text for a field Pelican renders as Markdown (Summary), on one line, that
+    renders as exactly this text.
 
     An excerpt that *showed* ``<img onerror=…>`` or ``*sterren*`` must not become
     an element or emphasis.
     """
-    return _ARTICLE_CONVERTER.escape(text, set()) if text else ""
+    text = single_line(FORBIDDEN_CHARACTERS.sub("", text or ""))
+    return _META_KEY.sub(r"\1&#58;", escape_markdown(text))
 
 
 def comment_markdown(content: str, removed: Counter) -> str:
-    """An old comment's text or HTML as safe Markdown (single newline = line break)."""
+    """An old comment's text or HTML as safe Markdown (single newline = line break).
+
+    WordPress shows every comment through wpautop, whatever it holds.
+    """
     check_body_size(content)
-    cleaned = clean_user_html(autop(repair(content)), link_rel=None)
-    cleaned = _EMPTY_PARAGRAPH.sub("", remove_private_data(cleaned, removed))
-    return _to_markdown(_COMMENT_CONVERTER, cleaned)
+    arranged = _arranged_html(repair(content), removed, USER_TAGS, line_breaks=True)
+    cleaned = remove_private_data(clean_user_html(arranged, link_rel=None), removed)
+    return _to_markdown(_COMMENT_CONVERTER, _EMPTY_PARAGRAPH.sub("", cleaned))
+
+
+# What enclosed a removed address ("Jan <jan@…>", "Jan (10.0.0.1)") goes with it.
+_EMPTY_BRACKETS = re.compile(r"\(\s*\)|<\s*>|\[\s*\]")
 
 
 def person_name(raw: str, removed: Counter, fallback: str = "Anoniem") -> str:
@@ -258,7 +686,7 @@ def person_name(raw: str, removed: Counter, fallback: str = "Anoniem") -> str:
     name = remove_private_data(plain_text(raw), removed)
     for placeholder in (EMAIL_PLACEHOLDER, IP_PLACEHOLDER):
         name = name.replace(placeholder, "")
-    return single_line(name.strip(" -<>()")) or fallback
+    return single_line(_EMPTY_BRACKETS.sub("", name)).strip(" -") or fallback
 
 
 def public_url(raw: str, removed: Counter) -> str:
