@@ -6,6 +6,7 @@ pingbacks, zero GMT dates, email and IP addresses. The file is written as it is
 generated, so making a 200 MB export takes no more memory than a small one.
 
     python -m bench.wxr_export --comments 50000 --out /tmp/export.xml
+    python -m bench.wxr_export --comments 50 --body-mb 200 --out /tmp/big.xml
     /usr/bin/time -v .venv/bin/invoke import-wordpress /tmp/export.xml --content /tmp/c
 """
 
@@ -50,8 +51,18 @@ def comment_xml(rng: random.Random, comment_id: int, first_id: int, post_date: s
     )
 
 
+def write_large_body(out, rng: random.Random, characters: int) -> None:
+    """A body of about ``characters`` characters, written in pieces as it is made."""
+    written = 0
+    while written < characters:
+        paragraph = f"<p>{_paragraph(rng)}</p>\n"
+        out.write(paragraph)
+        written += len(paragraph)
+
+
 def generate(path: Path, comments: int, comments_per_post: int = 50, seed: int = 7,
-             body_paragraphs: int = 1) -> Path:
+             body_paragraphs: int = 1, large_body: int = 0) -> Path:
+    """``large_body``: characters in the first post's body (a pasted-in dump), if any."""
     rng = random.Random(seed)
     posts = max(1, comments // comments_per_post)
     comment_id = 1
@@ -65,7 +76,12 @@ def generate(path: Path, comments: int, comments_per_post: int = 50, seed: int =
                 f"<link>https://gegenereerd.example/?p={post}</link>"
                 f"<dc:creator>auteur</dc:creator>"
                 f"<guid isPermaLink=\"false\">https://gegenereerd.example/?p={post}</guid>"
-                f"<content:encoded><![CDATA[<p>{_paragraph(rng)}</p><p>{_paragraph(rng)}</p>]]></content:encoded>"
+                f"<content:encoded><![CDATA[<p>{_paragraph(rng)}</p><p>{_paragraph(rng)}</p>"
+            )
+            if post == 1 and large_body:
+                write_large_body(out, rng, large_body)
+            out.write(
+                "]]></content:encoded>"
                 f"<wp:post_id>{post}</wp:post_id><wp:post_date>{date}</wp:post_date>"
                 f"<wp:post_date_gmt>{date}</wp:post_date_gmt><wp:post_name>bericht-{post}</wp:post_name>"
                 "<wp:status>publish</wp:status><wp:post_type>post</wp:post_type>\n"
@@ -84,9 +100,12 @@ def main(argv=None):
     parser.add_argument("--comments", type=int, default=50_000)
     parser.add_argument("--per-post", type=int, default=50)
     parser.add_argument("--paragraphs", type=int, default=1, help="paragraphs per comment")
+    parser.add_argument("--body-mb", type=float, default=0,
+                        help="give the first post a body of this many million characters")
     parser.add_argument("--out", type=Path, required=True)
     arguments = parser.parse_args(argv)
-    generate(arguments.out, arguments.comments, arguments.per_post, body_paragraphs=arguments.paragraphs)
+    generate(arguments.out, arguments.comments, arguments.per_post,
+             body_paragraphs=arguments.paragraphs, large_body=int(arguments.body_mb * 1e6))
     print(f"{arguments.out}: {arguments.out.stat().st_size / 1e6:.1f} MB, {arguments.comments} comments")
 
 

@@ -18,12 +18,13 @@ from urllib.parse import urlsplit
 from adviesblog_common.headers import format_header
 
 from .content_index import content_slugs
-from .store import ContentStore, Orphan, Report, finish, safe_id, utc_iso
-from .text import comment_markdown, person_name
+from .store import EARLIEST_DATE, ContentStore, Orphan, Report, finish, safe_id, utc_iso
+from .text import BodyTooLarge, comment_markdown, person_name
 from .wordpress import Index, build_index, normalised_url
 from .xmlstream import local_name, records, text_of
 
 SOURCE = "disqus"
+DISQUS = ("disqus", "a Disqus export")
 _WXR_ID = re.compile(r"/\?(?:p|page_id)=(\d+)$")
 
 
@@ -47,11 +48,14 @@ def is_true(element, name: str) -> bool:
 
 
 def parse_iso(value: str) -> datetime.datetime | None:
+    """A UTC moment; None for a missing, invalid or placeholder date."""
     try:
         moment = datetime.datetime.fromisoformat(value.strip())
-    except ValueError:
+        moment = (moment.astimezone(datetime.UTC) if moment.tzinfo
+                  else moment.replace(tzinfo=datetime.UTC))
+    except (ValueError, OverflowError):
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
+    return moment if moment >= EARLIEST_DATE else None
 
 
 @dataclass
@@ -103,7 +107,7 @@ class DisqusImport:
         self.kept_posts: set[str] = set()
 
     def index(self) -> None:
-        for element in records(self.path, depth=1):
+        for element in records(self.path, depth=1, root=DISQUS):
             name = local_name(element.tag)
             if name == "thread":
                 self.threads[disqus_id(element)] = Thread(
@@ -120,7 +124,7 @@ class DisqusImport:
 
     def run(self) -> None:
         self.index()
-        for element in records(self.path, depth=1):
+        for element in records(self.path, depth=1, root=DISQUS):
             if local_name(element.tag) == "post":
                 self.post(element)
 
@@ -148,8 +152,11 @@ class DisqusImport:
                 "shown as a top-level comment"))
         date = parse_iso(text_of(child(element, "createdAt")))
         if date is None:
-            date = thread.created or datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
-            report.warn(f"disqus post {post_id}: createdAt is missing or invalid; used {utc_iso(date)}")
+            # The export holds no date of its own; when the file was saved comes closest.
+            date = thread.created or datetime.datetime.fromtimestamp(
+                self.path.stat().st_mtime, datetime.UTC).replace(microsecond=0)
+            report.warn(f"disqus post {post_id}: createdAt is missing, invalid or before "
+                        f"{EARLIEST_DATE:%Y}; used {utc_iso(date)}")
         author = child(element, "author")
         name = text_of(child(author, "name")) or text_of(child(author, "username")) if author is not None else ""
         approved = text_of(child(element, "isApproved")).lower() != "false"
@@ -164,7 +171,11 @@ class DisqusImport:
             "source": SOURCE,
             "source_id": post_id,
         }
-        body = comment_markdown(text_of(child(element, "message")), report.removed)
+        try:
+            body = comment_markdown(text_of(child(element, "message")), report.removed)
+        except BodyTooLarge as error:
+            report.error(f"disqus post {post_id} by {fields['author']!r} on {thread.link}: {error}")
+            return
         self.store.put(ContentStore.key(SOURCE, "comment", post_id),
                        f"comments/{thread.slug}/disqus-{post_id}.md", format_header(fields, body))
         report.counts[f"comments imported ({status})"] += 1

@@ -61,6 +61,11 @@ def safe_id(raw: str) -> str:
     return "h" + hashlib.sha256(raw.encode("utf-8")).hexdigest()[:12]
 
 
+# Old exports write placeholders (year 1, 1970, WordPress's "-0001") for dates they
+# lost; no blog post or comment is older than this.
+EARLIEST_DATE = datetime.datetime(1990, 1, 1, tzinfo=datetime.UTC)
+
+
 def utc_iso(moment: datetime.datetime) -> str:
     return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -136,6 +141,7 @@ class ContentStore:
         self.state_path = self.content_dir / STATE_FOLDER / STATE_FILE
         self.journal_path = self.content_dir / STATE_FOLDER / JOURNAL_FILE
         self.entries = self._load_state()
+        self._journal_needs_newline = False
         self._changed = self._replay_journal()
         self._journal = None
         self._authors_written: set[str] = set()
@@ -155,14 +161,21 @@ class ContentStore:
     def _replay_journal(self) -> bool:
         """Take in the writes of a run that stopped before saving the state."""
         try:
-            lines = self.journal_path.read_text(encoding="utf-8").splitlines()
+            text = self.journal_path.read_text(encoding="utf-8", errors="replace")
         except FileNotFoundError:
             return False
-        for line in lines:
+        # A run killed while writing a line leaves it cut off; the next run's first
+        # line must not be glued to it.
+        self._journal_needs_newline = bool(text) and not text.endswith("\n")
+        for number, line in enumerate(text.splitlines(), 1):
             try:
                 key, path, sha256 = json.loads(line)
             except ValueError:
-                break  # the last line of a run killed while writing it
+                # Later lines are still good. The file this line was about is on disk
+                # unrecorded; the importers recognise it there (see SlugAllocator).
+                self.report.warn(f"{self.journal_path}, line {number}: damaged (a run was "
+                                 "stopped while writing it); skipped")
+                continue
             self.entries[key] = (path, sha256)
         return True
 
@@ -174,6 +187,8 @@ class ContentStore:
         if self._journal is None:
             self.journal_path.parent.mkdir(parents=True, exist_ok=True)
             self._journal = self.journal_path.open("a", encoding="utf-8")
+            if self._journal_needs_newline:
+                self._journal.write("\n")
         self._journal.write(json.dumps([key, relative_path, sha256], ensure_ascii=False) + "\n")
         self._journal.flush()
 
@@ -259,10 +274,34 @@ class ContentStore:
             yield f" {json.dumps(key, ensure_ascii=False)}: {entry}{',' if number < last else ''}\n"
         yield "}}\n"
 
-    def write_manifest(self, name: str, header: list[str], rows: list[list[str]]) -> str:
-        """A tab-separated list next to the state (remote images, attachments)."""
+    def write_manifest(self, name: str, header: list[str], rows: list[list[str]],
+                       export: str) -> str:
+        """A tab-separated list next to the state (remote images, attachments).
+
+        A site can come in several exports, so the list is merged: its last column
+        names the export a row came from, and only the rows of ``export`` are
+        replaced. Rows are sorted by export and keep their order within one.
+        """
         path = self.content_dir / STATE_FOLDER / name
-        text = "\t".join(header) + "\n" + "".join("\t".join(row) + "\n" for row in rows)
+        header = [*header, "export"]
+        merged = [[_cell(value) for value in (*row, export)] for row in rows]
+        try:
+            with path.open(encoding="utf-8") as old:
+                next(old, None)
+                old_rows = [line.rstrip("\n").split("\t") for line in old]
+        except FileNotFoundError:
+            old_rows = []
+        # Another export's row that is also one of this export's is the same row.
+        seen = {tuple(row[:-1]) for row in merged}
+        for row in old_rows:
+            if len(row) == len(header) - 1:
+                row = [*row, ""]  # written before the export column
+            if len(row) != len(header) or row[-1] == export or tuple(row[:-1]) in seen:
+                continue
+            seen.add(tuple(row[:-1]))
+            merged.append(row)
+        merged.sort(key=lambda row: row[-1])
+        text = "\t".join(header) + "\n" + "".join("\t".join(row) + "\n" for row in merged)
         if not self.dry_run:
             try:
                 unchanged = path.read_text(encoding="utf-8") == text
@@ -271,6 +310,11 @@ class ContentStore:
             if not unchanged:
                 write_atomically(path, text)
         return str(path)
+
+
+def _cell(value: str) -> str:
+    """A value on one line and in one column, whatever the old site put in it."""
+    return " ".join(str(value).replace("\t", " ").splitlines())
 
 
 def finish(store: ContentStore, report_path: Path | None) -> str:

@@ -1,5 +1,6 @@
 """Re-running an import: nothing lost, nothing overwritten, a crash resumed, a dry run."""
 
+import json
 import shutil
 
 import pytest
@@ -104,3 +105,65 @@ def test_a_dry_run_writes_nothing_and_reports_the_same(tmp_path, export):
     assert dry.counts == real.counts and dry.files == real.files
     assert dry_text.replace(" (dry run: nothing was written)", "").replace(
         "Files that would be written", "Files") == real_text
+
+
+def run_killed_before(export, content, monkeypatch, writes_allowed):
+    """Import, and die as a killed process does before the file after ``writes_allowed``."""
+    real_write = store.write_atomically
+    written = []
+
+    def write_or_die(path, text):
+        if len(written) == writes_allowed(written):
+            raise KeyboardInterrupt
+        written.append(str(path))
+        real_write(path, text)
+
+    monkeypatch.setattr(store, "write_atomically", write_or_die)
+    with pytest.raises(KeyboardInterrupt):
+        import_wordpress(export, content)
+    monkeypatch.undo()
+
+
+def after_the_article(written):
+    """Writes allowed: up to and with the first article (its journal line is last)."""
+    articles = [n for n, path in enumerate(written, 1) if "/articles/" in path]
+    return articles[0] if articles else -1
+
+
+def cut_last_line(journal):
+    """The journal as a process killed while writing its last line leaves it."""
+    text = journal.read_text(encoding="utf-8")
+    journal.write_text(text[:len(text) - len(text.splitlines()[-1]) // 2 - 1], encoding="utf-8")
+    return text.splitlines()[-1]
+
+
+def test_a_journal_cut_off_mid_line_neither_stops_replay_nor_duplicates(
+        tmp_path, export, monkeypatch):
+    clean = tmp_path / "clean"
+    import_wordpress(export, clean)
+    content = tmp_path / "content"
+    journal = content / ".migrate" / "journal.jsonl"
+    # Killed while recording the article: it is on disk, its journal line is cut off.
+    run_killed_before(export, content, monkeypatch, after_the_article)
+    assert "articles/2016/feedback-geven.md" in cut_last_line(journal)
+    # Killed again, two files later: its lines follow the damaged one.
+    run_killed_before(export, content, monkeypatch, lambda written: 2)
+    report, _ = import_wordpress(export, content)
+    assert [w for w in report.warnings if "journal.jsonl, line" in w]
+    assert snapshot(content) == snapshot(clean)  # no feedback-geven-41, nothing lost
+    again, _ = import_wordpress(export, content)
+    assert set(again.files) == {"unchanged"}
+    assert snapshot(content) == snapshot(clean)
+
+
+def test_a_run_after_a_cut_off_journal_starts_its_lines_on_a_fresh_line(
+        tmp_path, export, monkeypatch):
+    content = tmp_path / "content"
+    journal = content / ".migrate" / "journal.jsonl"
+    run_killed_before(export, content, monkeypatch, after_the_article)
+    cut_last_line(journal)
+    damaged = journal.read_text(encoding="utf-8")
+    run_killed_before(export, content, monkeypatch, lambda written: 2)
+    text = journal.read_text(encoding="utf-8")
+    assert text.startswith(damaged + "\n")  # not glued to the next run's first line
+    assert [json.loads(line) for line in text[len(damaged) + 1:].splitlines()]

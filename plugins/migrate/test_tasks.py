@@ -22,10 +22,12 @@ def test_import_wordpress_prints_and_writes_the_report(tmp_path, data):
 
 
 def test_a_dry_run_prints_the_report_and_writes_nothing(tmp_path, data):
-    result = invoke(tmp_path, "import-html", str(data("saved_pages")), "--dry-run",
+    # One page: the folder's count changes as the importer learns new kinds of page.
+    page = data("saved_pages") / "classic_theme_commentlist.html"
+    result = invoke(tmp_path, "import-html", str(page), "--dry-run",
                     "--content", str(tmp_path / "content"))
     assert result.returncode == 0, result.stderr
-    assert "dry run: nothing was written" in result.stdout and "articles: 2" in result.stdout
+    assert "dry run: nothing was written" in result.stdout and "articles: 1" in result.stdout
     assert snapshot(tmp_path) == {}
 
 

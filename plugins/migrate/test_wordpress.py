@@ -129,12 +129,14 @@ def test_attachments_and_remote_images_are_listed(tmp_path, data):
     import_wordpress(data("wxr_post_statuses.xml"), content)
     images = (content / ".migrate" / "images-wordpress.tsv").read_text().splitlines()
     assert images == [
-        "url\tused_in",
-        "https://oud-adviesblog.example/wp-content/uploads/2018/04/overleg.jpg\tarticles/2018/werken-in-teams.md",
+        "url\tused_in\texport",
+        "https://oud-adviesblog.example/wp-content/uploads/2018/04/overleg.jpg"
+        "\tarticles/2018/werken-in-teams.md\twxr_post_statuses.xml",
     ]
     attachments = (content / ".migrate" / "attachments-wordpress.tsv").read_text().splitlines()
     assert attachments[1].split("\t") == [
-        "11", "https://oud-adviesblog.example/wp-content/uploads/2018/04/overleg.jpg", "overleg", "10"]
+        "11", "https://oud-adviesblog.example/wp-content/uploads/2018/04/overleg.jpg", "overleg", "10",
+        "wxr_post_statuses.xml"]
 
 
 def test_block_comments_shortcodes_and_empty_paragraphs_are_cleaned_out(tmp_path, data):

@@ -9,6 +9,7 @@ between versions and exporters (``http://wordpress.org/export/1.2/`` or ``https:
 import datetime
 import email.utils
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -17,8 +18,9 @@ from adviesblog_common.headers import format_header
 from site_nl.drafts import dutch_slug
 
 from .content_index import SlugAllocator
-from .store import ContentStore, Orphan, Report, finish, safe_id, utc_iso
+from .store import EARLIEST_DATE, ContentStore, Orphan, Report, finish, safe_id, utc_iso
 from .text import (
+    BodyTooLarge,
     article_markdown,
     comment_markdown,
     image_urls,
@@ -28,7 +30,7 @@ from .text import (
     public_url,
     remove_private_data,
 )
-from .xmlstream import local_name, namespace, records, text_of
+from .xmlstream import SourceError, local_name, namespace, records, text_of
 
 SOURCE = "wxr"
 # WordPress status → Pelican status. Private posts become drafts, not "hidden":
@@ -41,6 +43,8 @@ COMMENT_TYPES = {"": "comment", "comment": "comment", "pingback": "pingback",
 # stands in for it.
 DEFAULT_CATEGORIES = {"uncategorized", "geen categorie", "ongecategoriseerd"}
 _POST_ID_IN_URL = re.compile(r"[?&](?:p|page_id|attachment_id)=(\d+)")
+WXR = ("rss", "a WordPress export (WXR)")
+_FOUR_DIGIT_YEAR = re.compile(r"\d\s+[A-Za-z]{3}\s+\d{4}\s")
 
 
 def qualified(tag: str) -> str:
@@ -61,6 +65,8 @@ class Item:
     categories: list[tuple[str, str]] = field(default_factory=list)
     meta: dict[str, str] = field(default_factory=dict)
     comments: list[dict[str, str]] = field(default_factory=list)
+    # post_id, or for a repeated one a derived id (UniqueIds): what the import uses.
+    id: str = ""
 
     @classmethod
     def read(cls, element, *, with_comments: bool = True) -> "Item":
@@ -104,6 +110,54 @@ class Item:
                 return found[1]
         return safe_id("t-" + dutch_slug(self.fields.get("title", ""))[:40])
 
+    @property
+    def identity(self) -> str:
+        """The ``Id`` of the written file: it names the post whatever its slug or date."""
+        return f"wp-{self.id}"
+
+
+class UniqueIds:
+    """Ids that stay apart: a repeat of one gets ``-2``, ``-3``… in the order met.
+
+    The export's order is the same on every run, so the derived ids are too.
+    """
+
+    def __init__(self):
+        self.used: set[str] = set()
+
+    def assign(self, source_id: str) -> str:
+        derived, number = source_id, 1
+        while derived in self.used:
+            number += 1
+            derived = f"{source_id}-{number}"
+        self.used.add(derived)
+        return derived
+
+
+def channel(path: Path, *, with_comments: bool = True) -> Iterator[tuple[str, object]]:
+    """``(name, element)`` of the channel's children; an ``item`` comes as an Item.
+
+    A file that is not a WordPress export is refused before its first item is
+    used: every export WordPress has made since 2009 has ``wp:wxr_version``
+    before its items.
+    """
+    ids, versioned = UniqueIds(), False
+    for element in records(path, depth=2, root=WXR):
+        name = qualified(element.tag)
+        if name == "wp:wxr_version":
+            versioned = True
+        elif name == "item":
+            if not versioned:
+                break
+            item = Item.read(element, with_comments=with_comments)
+            item.id = ids.assign(item.post_id)
+            yield name, item
+            continue
+        yield name, element
+    if not versioned:
+        raise SourceError(f"{path}: refused: an RSS feed without <wp:wxr_version>, not a "
+                          "WordPress export (WXR); make one in WordPress under Tools → Export")
+
 
 def parse_wp_date(value: str, *, utc: bool) -> datetime.datetime | None:
     """A WXR ``YYYY-MM-DD HH:MM:SS``; None for empty or WordPress's ``0000-00-00``."""
@@ -139,10 +193,12 @@ class Index:
     """What the first pass learns: everything an item may point to."""
 
     slugs: dict[str, str] = field(default_factory=dict)           # post id → slug
+    # post id → path of a file an earlier, stopped run wrote but did not record
+    reclaimed: dict[str, str] = field(default_factory=dict)
     links: dict[str, str] = field(default_factory=dict)           # normalised link → slug
     attachments: dict[str, tuple[str, str]] = field(default_factory=dict)  # id → url, alt
     authors: dict[str, str] = field(default_factory=dict)         # login → display name
-    channel_date: datetime.datetime | None = None
+    channel_date: datetime.datetime | None = None  # when the export was made
     # The old site's host: ids are unique per WordPress site, not across sites.
     site: str = ""
 
@@ -153,8 +209,7 @@ class Index:
 def build_index(path: Path, store: ContentStore) -> Index:
     index = Index()
     slugs = SlugAllocator(store.content_dir, store.recorded_articles(SOURCE))
-    for element in records(path, depth=2):
-        name = qualified(element.tag)
+    for name, element in channel(path, with_comments=False):  # the index needs no comments
         if name in ("wp:base_site_url", "link") and not index.site:
             index.site = normalised_url(text_of(element)) or "site"
         elif name == "wp:author":
@@ -166,19 +221,24 @@ def build_index(path: Path, store: ContentStore) -> Index:
         elif name == "pubDate":
             index.channel_date = _rfc822(text_of(element))
         elif name == "item":
-            item = Item.read(element, with_comments=False)  # the index needs no comments
+            item = element
             if item.kind == "attachment":
-                index.attachments[item.post_id] = (item.attachment_url,
-                                                   item.meta.get("_wp_attachment_image_alt", ""))
+                index.attachments[item.id] = (item.attachment_url,
+                                              item.meta.get("_wp_attachment_image_alt", ""))
             elif item.kind in ("post", "page") and item.fields.get("wp:status", "publish") in STATUS_MAP:
-                key = index.key(item.kind, item.post_id)
+                key = index.key(item.kind, item.id)
                 recorded = store.recorded_path(key)
-                wanted = (Path(recorded).stem if recorded else
-                          dutch_slug(unquote(item.fields.get("wp:post_name", "")))
-                          or dutch_slug(plain_text(item.fields.get("title", "")))
-                          or f"{item.kind}-{item.post_id}")
-                slug = slugs.allocate(key, wanted, item.post_id)
-                index.slugs[item.post_id] = slug
+                reclaimed = None if recorded else slugs.reclaim(key, item.identity)
+                if reclaimed:
+                    slug, path_on_disk = reclaimed
+                    index.reclaimed[item.id] = path_on_disk
+                else:
+                    wanted = (Path(recorded).stem if recorded else
+                              dutch_slug(unquote(item.fields.get("wp:post_name", "")))
+                              or dutch_slug(plain_text(item.fields.get("title", "")))
+                              or f"{item.kind}-{item.id}")
+                    slug = slugs.allocate(key, wanted, item.id)
+                index.slugs[item.id] = slug
                 for url in (item.fields.get("link", ""), item.fields.get("guid", "")):
                     if url:
                         index.links.setdefault(normalised_url(url), slug)
@@ -186,10 +246,14 @@ def build_index(path: Path, store: ContentStore) -> Index:
 
 
 def _rfc822(value: str) -> datetime.datetime | None:
+    """An RSS date; None for a placeholder such as WordPress's ``30 Nov -0001``."""
+    if not _FOUR_DIGIT_YEAR.search(value or ""):
+        return None  # email.utils reads "-0001" as the year 2000
     try:
-        return email.utils.parsedate_to_datetime(value)
+        moment = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
+    return moment if moment >= EARLIEST_DATE else None
 
 
 class WordPressImport:
@@ -200,64 +264,98 @@ class WordPressImport:
         self.index = index
         self.images: set[tuple[str, str]] = set()
         self.attachments: list[list[str]] = []
+        # Comment ids are unique per site; an export that repeats one gets it derived.
+        self.comment_ids = UniqueIds()
 
     def run(self) -> None:
-        for element in records(self.path, depth=2):
-            if qualified(element.tag) == "item":
-                self.item(Item.read(element))
-        self.store.write_manifest(
-            "images-wordpress.tsv", ["url", "used_in"], sorted(map(list, self.images)))
-        self.store.write_manifest(
-            "attachments-wordpress.tsv", ["id", "url", "title", "parent_id"], self.attachments)
+        for name, item in channel(self.path):
+            if name == "item":
+                self.item(item)
+        self.store.write_manifest("images-wordpress.tsv", ["url", "used_in"],
+                                  sorted(map(list, self.images)), export=self.path.name)
+        self.store.write_manifest("attachments-wordpress.tsv", ["id", "url", "title", "parent_id"],
+                                  self.attachments, export=self.path.name)
 
     def item(self, item: Item) -> None:
         kind, status = item.kind, item.fields.get("wp:status", "publish")
-        title = plain_text(item.fields.get("title", "")) or f"(zonder titel {item.post_id})"
+        title = plain_text(item.fields.get("title", "")) or f"(zonder titel {item.id})"
+        what = f"{kind} {item.id} {title!r}"
+        if item.id != item.post_id:
+            self.report.warn(f"{what}: another item in the export has the id {item.post_id} "
+                             f"too; imported as {item.id}")
         if kind == "attachment":
-            self.attachments.append([item.post_id, item.attachment_url, title,
+            self.attachments.append([item.id, item.attachment_url, title,
                                      item.fields.get("wp:post_parent", "")])
             self.report.counts["attachments listed"] += 1
-            self.orphan_comments(item, f"comment on attachment {item.post_id}")
+            self.orphan_comments(item, f"comment on attachment {item.id}")
             return
         if kind not in ("post", "page") or status not in STATUS_MAP:
-            what = kind if kind not in ("post", "page") else f"{kind} with status {status!r}"
-            self.report.counts[f"skipped: {what}"] += 1
+            skipped = kind if kind not in ("post", "page") else f"{kind} with status {status!r}"
+            self.report.counts[f"skipped: {skipped}"] += 1
             if kind in ("post", "page"):
-                self.report.warn(f"{kind} {item.post_id} {title!r}: status {status!r} is not "
-                                 "imported (WordPress trash or an unsaved auto-draft)")
-            self.orphan_comments(item, f"its {what} {item.post_id} is not imported")
+                self.report.warn(f"{what}: status {status!r} is not imported (WordPress trash "
+                                 "or an unsaved auto-draft)")
+            self.orphan_comments(item, f"its {skipped} {item.id} is not imported")
             return
-        slug = self.index.slugs[item.post_id]
-        written_date = self.write_post(item, kind, slug, title, STATUS_MAP[status])
+        slug = self.index.slugs[item.id]
+        try:
+            written_date = self.write_post(item, kind, slug, title, what)
+        except BodyTooLarge as error:
+            self.report.error(f"{what}: {error}")
+            self.orphan_comments(item, f"its {kind} {item.id} is not imported")
+            return
         if kind == "page" and item.comments:
             # Kept, so nothing is lost, though the theme shows comments on articles only.
             self.report.counts["comments on pages (kept, not shown)"] += sum(
                 1 for c in item.comments if c.get("wp:comment_approved") in ("0", "1"))
         self.write_comments(item, slug, written_date)
 
-    def post_date(self, item: Item, what: str) -> datetime.datetime:
+    def post_date(self, item: Item, what: str) -> datetime.datetime | None:
         fields = item.fields
         moment = parse_wp_date(fields.get("wp:post_date_gmt", ""), utc=True)
         if moment is None:
             moment = parse_wp_date(fields.get("wp:post_date", ""), utc=False)
             if moment is None:
-                moment = _rfc822(fields.get("pubDate", "")) or self.index.channel_date
-                self.report.warn(f"{what}: no post date; used {moment or 'none'}")
-        return moment or datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+                # WordPress writes the post date here too; hand-made exports may only have this.
+                moment = _rfc822(fields.get("pubDate", ""))
+                if moment:
+                    self.report.warn(f"{what}: no post date; used its pubDate {moment}")
+        return moment
 
-    def write_post(self, item: Item, kind: str, slug: str, title: str, status: str):
+    def undated(self, what: str) -> datetime.datetime:
+        """A date for a post that has none: when the export was made, so never 1970."""
+        moment = self.index.channel_date
+        if moment is None:
+            moment = datetime.datetime.fromtimestamp(
+                self.path.stat().st_mtime, datetime.UTC).replace(microsecond=0)
+        self.report.warn(f"{what}: no date in the export; imported as a draft dated "
+                         f"{utc_iso(moment)}, when the export was made. Set its Date before "
+                         "publishing it")
+        return moment
+
+    def write_post(self, item: Item, kind: str, slug: str, title: str, what: str):
         fields, removed = item.fields, self.report.removed
-        what = f"{kind} {item.post_id} {title!r}"
+        body = article_markdown(fields.get("content:encoded", ""), removed)
         date = self.post_date(item, what)
+        draft_because = ("" if STATUS_MAP[fields.get("wp:status", "publish")] == "published"
+                         else f"WordPress: {fields.get('wp:status')}")
+        if fields.get("wp:post_password"):
+            # WordPress only showed it to readers with the password; Pelican has none.
+            self.report.warn(f"{what}: protected by a password in WordPress; imported as a "
+                             "draft, with its comments, so that it is not published openly")
+            draft_because = draft_because or "password protected"
+        if date is None:
+            date = self.undated(what)
+            draft_because = draft_because or "no date"
         modified = parse_wp_date(fields.get("wp:post_modified_gmt", ""), utc=True)
         category, tags = self.terms(item)
         image, image_alt = self.index.attachments.get(item.meta.get("_thumbnail_id", ""), ("", ""))
-        body = article_markdown(fields.get("content:encoded", ""), removed)
         metadata = {
             "Title": remove_private_data(title, removed),
             "Date": metadata_date(date),
             "Modified": metadata_date(modified) if modified and date.tzinfo and modified > date else "",
             "Slug": slug,
+            "Id": item.identity,
             "Author": self.author(fields.get("dc:creator", "")),
             "Category": category if kind == "post" else "",
             "Tags": ", ".join(tags) if kind == "post" else "",
@@ -265,32 +363,38 @@ class WordPressImport:
                 plain_text(fields.get("excerpt:encoded", "")), removed)),
             "Image": public_url(image, removed),
             "Image_alt": plain_text(image_alt) if image else "",
-            "Status": "" if status == "published" else status,
+            "Status": "draft" if draft_because else "",
             "Comments": "closed" if fields.get("wp:comment_status") == "closed" and kind == "post" else "",
         }
-        if status != "published":
-            self.report.counts[f"{kind}s as draft (WordPress: {fields.get('wp:status')})"] += 1
+        if draft_because:
+            self.report.counts[f"{kind}s as draft ({draft_because})"] += 1
         self.report.counts[f"{kind}s"] += 1
         folder = f"articles/{date:%Y}" if kind == "post" else "pages"
-        relative = f"{folder}/{slug}.md"
-        self.store.put(self.index.key(kind, item.post_id), relative, format_header(metadata, body))
+        relative = self.index.reclaimed.get(item.id) or f"{folder}/{slug}.md"
+        self.store.put(self.index.key(kind, item.id), relative, format_header(metadata, body))
         for url in image_urls(body) + ([metadata["Image"]] if metadata["Image"] else []):
             self.images.add((url, relative))
         return date
 
     def terms(self, item: Item) -> tuple[str, list[str]]:
-        """Pelican has one category: the first becomes it, later ones become tags."""
-        categories, tags = [], []
+        """Pelican has one category: the first becomes it, later ones become tags.
+
+        WXR 1.0 lists every term twice (once without a domain), and Pelican makes
+        one tag of names that differ only in case, so each name counts once.
+        """
+        categories, tags = {}, {}
         for domain, name in item.categories:
-            name = plain_text(name)
+            name = plain_text(name).replace(",", " ")
             if domain in ("", "category") and name:
-                categories.append(name)
+                categories.setdefault(name.casefold(), name)
             elif domain in ("post_tag", "tag") and name:
-                tags.append(name)
-        categories = [c for c in categories if c.lower() not in DEFAULT_CATEGORIES]
-        category = categories[0] if categories else ""
-        extra = [c for c in categories[1:] if c not in tags]
-        return category, [t.replace(",", " ") for t in tags + extra]
+                tags.setdefault(name.casefold(), name)
+        for default in DEFAULT_CATEGORIES:
+            categories.pop(default, None)
+        category = next(iter(categories.values()), "")
+        for folded, name in list(categories.items())[1:]:
+            tags.setdefault(folded, name)
+        return category, list(tags.values())
 
     def author(self, login: str) -> str:
         """The author's slug; their profile is written once, with no address in it."""
@@ -309,7 +413,8 @@ class WordPressImport:
 
     def write_comments(self, item: Item, slug: str, post_date: datetime.datetime) -> None:
         report = self.report
-        kept = {}
+        kept = []
+        ids = {}  # the export's comment id → the id it is imported with, in this post
         for comment in item.comments:
             approved = comment.get("wp:comment_approved", "")
             kind = COMMENT_TYPES.get(comment.get("wp:comment_type", ""))
@@ -322,12 +427,17 @@ class WordPressImport:
             elif kind is None:
                 report.counts[f"skipped: comments of type {comment['wp:comment_type']!r}"] += 1
             else:
-                kept[comment.get("wp:comment_id", "")] = (comment, kind)
-        for source_id, (comment, kind) in kept.items():
-            # The hash of an odd id is stable, so it also serves as the source id.
-            comment_id = safe_id(source_id)
+                source_id = comment.get("wp:comment_id", "")
+                # The hash of an odd id is stable, so it also serves as the source id.
+                comment_id = self.comment_ids.assign(safe_id(source_id))
+                if comment_id != safe_id(source_id):
+                    report.warn(f"comment {source_id} on {item.link}: another comment in the "
+                                f"export has this id too; imported as {comment_id}")
+                ids.setdefault(source_id, comment_id)
+                kept.append((comment_id, comment, kind))
+        for comment_id, comment, kind in kept:
             parent = comment.get("wp:comment_parent", "0")
-            if parent not in ("", "0") and parent not in kept:
+            if parent not in ("", "0") and parent not in ids:
                 report.orphans.append(Orphan(
                     f"wxr comment {comment_id}", f"{item.link}#comment-{comment_id}",
                     f"its parent comment {parent} is not imported (spam, trash or absent); "
@@ -345,7 +455,7 @@ class WordPressImport:
                             f"{'comment_date' if local else 'the post date'} {utc_iso(date)}")
             fields = {
                 "id": f"wxr-{comment_id}",
-                "parent": f"wxr-{safe_id(parent)}" if parent not in ("", "0") else "",
+                "parent": f"wxr-{ids.get(parent) or safe_id(parent)}" if parent not in ("", "0") else "",
                 "author": person_name(comment.get("wp:comment_author", ""), report.removed),
                 "author_url": public_url(comment.get("wp:comment_author_url", ""), report.removed),
                 "date": utc_iso(date),
@@ -354,7 +464,11 @@ class WordPressImport:
                 "source": SOURCE,
                 "source_id": comment_id,
             }
-            body = comment_markdown(comment.get("wp:comment_content", ""), report.removed)
+            try:
+                body = comment_markdown(comment.get("wp:comment_content", ""), report.removed)
+            except BodyTooLarge as error:
+                report.error(f"{what} by {fields['author']!r}: {error}")
+                continue
             self.store.put(self.index.key("comment", comment_id),
                            f"comments/{slug}/wxr-{comment_id}.md", format_header(fields, body))
             counter = (f"{kind}s" if kind != "comment" else
