@@ -1,20 +1,38 @@
 """Import saved pages of an old site (a web archive, "Save page as…").
 
-Each page gives one article: its title, date, author and body are found with
-BeautifulSoup in the markup WordPress themes use (``.entry-title``, ``time``,
-``.entry-content``, Open Graph tags), with plainer fallbacks. Page furniture is
-removed first: share buttons, "Scroll naar boven", "Leave a Reply", phone numbers,
-copyright lines. Comments are read from WordPress comment markup
-(``.comment-list`` / ``.commentlist``), threads from how the list items nest.
+Each page gives one article. Its comments are read first, from WordPress comment
+markup (``.comment-list`` / ``.commentlist``, threads from how the items nest);
+then every comment area is taken out of the page, so that neither the title nor the
+body can come from a reader's comment. Title, author and date come from the page's
+metadata and theme markup (Open Graph, JSON-LD, microdata, ``time``, the byline, in
+Dutch or English), then from htmldate with its guessing switched off. A page without
+any date becomes a draft dated by the file's modification time.
+
+The body is chosen among up to three extractions of the page without its furniture:
+trafilatura, the theme's article container (``.entry-content`` and the like) and
+readability's scoring. The one that agrees most with the others wins, so that one
+extractor that goes astray (half an article, a block of teasers) is outvoted.
+Furniture is removed before and after: share buttons, player labels, related-article
+teasers, empty layout tables, "Scroll naar boven", phone numbers, copyright lines.
+
+Nothing is fetched: the libraries get parsed pages, never a URL.
 """
 
 import datetime
 import hashlib
+import json
 import re
+import warnings
+from collections import Counter
 from pathlib import Path
 
+import lxml.html
+import trafilatura
 from babel.dates import get_month_names
-from bs4 import BeautifulSoup, Tag
+from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, Tag
+from bs4.builder import ParserRejectedMarkup
+from htmldate import find_date
+from trafilatura.readability_lxml import Document
 
 from adviesblog_common.headers import format_header
 from site_nl.drafts import dutch_slug
@@ -22,6 +40,7 @@ from site_nl.drafts import dutch_slug
 from .content_index import SlugAllocator
 from .store import ContentStore, Report, finish, safe_id, utc_iso
 from .text import (
+    BodyTooLarge,
     article_markdown,
     comment_markdown,
     markdown_text,
@@ -34,59 +53,103 @@ from .wordpress import normalised_url
 
 SOURCE = "html"
 PAGE_SUFFIXES = (".html", ".htm")
+# trafilatura's own limit for a page; a page saved with its images inline stays
+# below it, and a bigger file would hold the import for minutes.
+MAX_PAGE_BYTES = 20_000_000
 
+# Theme containers of the article body. Generic ones (article, main, body) are left
+# to the extractors, which weigh what is in them.
 BODY_SELECTORS = (".entry-content", ".post-content", ".article-content", "article .content",
-                  ".post .entry", ".storycontent", ".post-body",
-                  "[itemprop=articleBody]", "article", "main", "#content", "body")
+                  ".post .entry", ".storycontent", ".post-body", "[itemprop=articleBody]")
 TITLE_SELECTORS = ("h1.entry-title", ".entry-title", "article h1", "h1")
 AUTHOR_SELECTORS = (".entry-meta .author .fn", ".byline .author", ".author.vcard .fn",
                     "a[rel=author]", ".author-name", ".entry-author")
 DATE_SELECTORS = ("article time[datetime], .entry-meta time[datetime], time.entry-date, "
-                  ".entry-date, .posted-on, .entry-meta, .postmetadata, .post-meta, .post-date")
-COMMENT_LISTS = (".comment-list", ".commentlist", "ol.comments", "#comments ol")
-# Parts of a theme, not of the article.
-FURNITURE_SELECTORS = (
-    "script", "style", "noscript", "form", "iframe", "nav", "aside", "footer", "header",
-    "#comments", ".comment-list", ".commentlist", "#respond", ".entry-meta", ".postmetadata",
-    ".post-meta", ".comment-respond", ".comments-area", ".sharedaddy",
-    ".sd-sharing", ".share", ".sharing", ".social", ".social-share", ".jp-relatedposts",
-    ".post-navigation", ".nav-links", ".navigation", ".entry-footer", ".author-bio",
-    ".author-box", ".widget", ".screen-reader-text", ".wp-block-buttons", ".back-to-top",
-    ".scroll-to-top", "#scroll-to-top",
+                  ".entry-date, .posted-on, .entry-meta, .postmetadata, .post-meta, .post-date, "
+                  ".byline, .dateline, .published, .date")
+COMMENT_LISTS = (".comment-list", ".commentlist", "ol.comments", "#comment-list", "#comments ol")
+# Where readers write; none of it is the article, even where a theme marks a comment
+# up as an article (``.entry-title``, ``.entry-content``).
+COMMENT_AREAS = ("#comments", ".comments-area", "#respond", ".comment-respond",
+                 "#disqus_thread", *COMMENT_LISTS, "li.comment", "li.pingback", "li.trackback",
+                 "[id^=comment-]", "[id^=li-comment-]")
+COMMENT_CONTENT = ".comment-content, .comment-text, .comment-body, .entry-content"
+COMMENT_AUTHOR = (".comment-author .fn", ".comment-author cite", ".fn", ".comment-author")
+COMMENT_DATE = (".comment-metadata, .commentmetadata, .comment-meta, .comment-date, "
+                ".entry-posted, .published")
+COMMENT_EXTRAS = (".comment-author, .comment-meta, .comment-metadata, .commentmetadata, "
+                  ".comment-date, .reply, .comment-reply-link, .children, footer")
+# Parts of a theme, not of the article, wherever they are in the page.
+PAGE_FURNITURE = (
+    "script", "style", "noscript", "template", "iframe", "svg", "button", "select", "video",
+    "audio", "[role=button]", "[role=toolbar]", ".entry-meta", ".postmetadata", ".post-meta",
+    ".sharedaddy", ".sd-sharing", ".share", ".sharing", ".social", ".social-share",
+    ".jp-relatedposts", ".related", ".related-posts", ".related-articles", ".yarpp-related",
+    ".crp_related", ".post-navigation", ".nav-links", ".navigation", ".entry-footer",
+    ".author-bio", ".author-box", ".screen-reader-text", ".wp-block-buttons",
+    ".back-to-top", ".scroll-to-top", "#scroll-to-top", ".mejs-controls", ".vjs-control-bar",
+    ".jw-controls",
 )
+# Layout, removed from a theme's article container only: the extractors weigh it
+# across the page themselves, some sites wrap the whole page in a form, and Blogger
+# puts the posts in a widget.
+CONTAINER_FURNITURE = ("form", "nav", "aside", "footer", "header", ".widget")
+_TEASER_LABEL = (r"lees ook|lees meer|meer lezen|zie ook|gerelateerde? (?:artikelen|berichten)|"
+                 r"meer over dit onderwerp|related(?: articles| posts| stories)?|read more|"
+                 r"read also|also read|more stories|you might also like")
 FURNITURE_TEXT = re.compile(
     r"^(?:scroll naar boven|naar boven|back to top|scroll to top|leave a reply|"
     r"leave a comment|geef een reactie|laat een reactie achter|plaats een reactie|"
     r"er zijn nog geen reacties(?: geplaatst)?|no comments yet|be the first to comment|"
     r"deel dit(?: artikel)?|share this|delen|like this|vind ik leuk|"
     r"vul uw e-?mailadres in als u op de hoogte gehouden wilt worden.*|"
+    # Media players' controls, as saved with the page.
+    r"(?:video )?afspelen|pauzeren|pauze|dempen|geluid (?:aan|uit)|volledig scherm|"
+    r"play(?: video)?|pause|mute|unmute|full ?screen|now playing|replay|"
+    r"\d{1,2}:\d{2}(?:\s*/\s*\d{1,2}:\d{2})?|"
+    rf"(?:{_TEASER_LABEL})(?:\s*:.*)?|"
     r"(?:©|\(c\)|copyright).*|.*alle rechten voorbehouden.*|.*all rights reserved.*)[.:!]?$",
     re.IGNORECASE)
+_TEASER_HEADING = re.compile(rf"^(?:{_TEASER_LABEL})\s*:?$", re.IGNORECASE)
 _PHONE = re.compile(r"(?:\+31|0031|\b0)[\s\-()]*(?:\d[\s\-()]*){8,10}\b")
 FURNITURE_MAX_LENGTH = 160
+# When the candidates' agreement scores are this close, the earlier candidate wins.
+AGREEMENT_TIE = 0.02
+# A body with fewer words than this share of the page's text, or that no other
+# extractor agrees with this much, is reported for a look.
+DOUBTFUL_SHARE = 0.1
+DOUBTFUL_AGREEMENT = 0.5
+_HEADING_BLOCKS = ("p", "div", "header", "h2", "h3", "h4", "h5", "h6", "dt")
+_WORD = re.compile(r"\w+")
+_LINK = re.compile(r"(?:https?://|www\.)\S+")
 # English and Dutch month names from the CLDR (via Babel), for dates written out.
 _MONTHS = {name.lower().rstrip("."): number
            for locale in ("nl", "en") for width in ("wide", "abbreviated")
            for number, name in get_month_names(width, locale=locale).items()}
+_ORDINAL = r"(?:st|nd|rd|th|ste|de|e)?"
 _WRITTEN_DATE = re.compile(
-    r"(?:(?P<day>\d{1,2})\s+(?P<month>[a-z]+)\.?,?\s+(?P<year>\d{4})"
-    r"|(?P<month2>[a-z]+)\.?\s+(?P<day2>\d{1,2}),?\s+(?P<year2>\d{4}))"
+    rf"(?:(?P<day>\d{{1,2}}){_ORDINAL}\s+(?P<month>[a-z]+)\.?,?\s+(?P<year>\d{{4}})"
+    rf"|(?P<month2>[a-z]+)\.?\s+(?P<day2>\d{{1,2}}){_ORDINAL},?\s+(?P<year2>\d{{4}}))"
     r"(?:\D{1,8}?(?P<hour>\d{1,2})[:.](?P<minute>\d{2})\s*(?P<ampm>am|pm)?)?",
     re.IGNORECASE)
+_URL_DATE = re.compile(r"/((?:19|20)\d{2})/(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])/")
 
 
-def page_files(paths: list[Path]) -> list[Path]:
+def page_files(paths: list[Path]) -> list[tuple[Path, str]]:
+    """Each page with its name: the path within the folder given, so that two
+    ``index.html`` in different folders stay two pages."""
     found = []
     for path in map(Path, paths):
         if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.suffix.lower() in PAGE_SUFFIXES)
+            found += [(page, page.relative_to(path).as_posix()) for page in sorted(path.rglob("*"))
+                      if page.suffix.lower() in PAGE_SUFFIXES]
         else:
-            found.append(path)
+            found.append((path, path.name))
     return found
 
 
 def parse_date(text: str) -> datetime.datetime | None:
-    """ISO 8601, or a written date such as "29 juni 2017 om 10:49" or "June 29, 2017"."""
+    """ISO 8601, or a written date such as "29 juni 2017 om 10:49" or "March 11th, 2015"."""
     text = (text or "").strip()
     try:
         moment = datetime.datetime.fromisoformat(text)
@@ -100,8 +163,8 @@ def parse_date(text: str) -> datetime.datetime | None:
     if not month:
         return None
     hour, minute = int(found["hour"] or 0), int(found["minute"] or 0)
-    if found["ampm"] and found["ampm"].lower() == "pm" and hour < 12:
-        hour += 12
+    if found["ampm"]:
+        hour = hour % 12 + (12 if found["ampm"].lower() == "pm" else 0)
     try:
         return datetime.datetime(int(found["year"] or found["year2"]), month,
                                  int(found["day"] or found["day2"]), hour, minute,
@@ -110,15 +173,64 @@ def parse_date(text: str) -> datetime.datetime | None:
         return None
 
 
-def article_date(soup: Tag) -> datetime.datetime | None:
-    """The publication date from metadata, a ``time`` element, or a written-out date."""
+def most_precise(texts) -> datetime.datetime | None:
+    """The first date in ``texts``, with its time from a later one if it has none.
+
+    Themes write ``<time datetime="2020-12-24">December 24, 2020 at 3:53 am</time>``:
+    the attribute is the machine's version, the text the more precise one.
+    """
+    moments = [moment for moment in map(parse_date, filter(None, texts)) if moment]
+    if not moments:
+        return None
+    first = moments[0]
+    return next((moment for moment in moments
+                 if moment.date() == first.date() and moment.time() != datetime.time()), first)
+
+
+def json_ld_dates(soup: Tag) -> list[str]:
+    """``datePublished`` of the page's JSON-LD objects, comments and reviews excepted."""
+    found = []
+    for script in soup.find_all("script", type="application/ld+json"):
+        try:
+            data = json.loads(script.string or "")
+        except (ValueError, RecursionError):
+            continue
+        stack = [data]
+        while stack:
+            item = stack.pop(0)
+            if isinstance(item, list):
+                stack += item
+            elif isinstance(item, dict) and item.get("@type") not in ("Comment", "Review"):
+                if isinstance(item.get("datePublished"), str):
+                    found.append(item["datePublished"])
+                stack += [value for value in item.values() if isinstance(value, list | dict)]
+    return found
+
+
+def article_date(soup: Tag, url: str) -> datetime.datetime | None:
+    """The publication date from metadata, the byline, htmldate or the URL.
+
+    htmldate runs without its extensive search, which guesses from any year in the
+    page (a copyright line makes 1998-01-01 of an undated page).
+    """
+    microdata = soup.select_one("[itemprop=datePublished]")
     time_tag = soup.select_one(DATE_SELECTORS)
-    candidates = [meta_content(soup, "article:published_time")]
-    if time_tag is not None:
-        candidates += [time_tag.get("datetime", ""), time_tag.get_text(" ")]
-    for found in filter(None, map(parse_date, filter(None, candidates))):
-        return found
-    return None
+    sources = (
+        [meta_content(soup, "article:published_time", "og:published_time", "datePublished")],
+        json_ld_dates(soup),
+        [microdata.get("content") or microdata.get("datetime") or microdata.get_text(" ")]
+        if microdata else [],
+        [time_tag.get("datetime", ""), time_tag.get_text(" ")] if time_tag else [],
+    )
+    for texts in sources:
+        if found := most_precise(texts):
+            return found
+    found = find_date(lxml.html.fromstring(str(soup)), extensive_search=False, original_date=True,
+                      outputformat="%Y-%m-%dT%H:%M:%S", url=url or None)
+    if found:
+        return parse_date(found)
+    in_url = _URL_DATE.search(url)
+    return datetime.datetime(*map(int, in_url.groups()), tzinfo=datetime.UTC) if in_url else None
 
 
 def first(soup: Tag, selectors) -> Tag | None:
@@ -131,7 +243,8 @@ def first(soup: Tag, selectors) -> Tag | None:
 
 def meta_content(soup: Tag, *names: str) -> str:
     for name in names:
-        tag = soup.find("meta", attrs={"property": name}) or soup.find("meta", attrs={"name": name})
+        tag = (soup.find("meta", attrs={"property": name}) or soup.find("meta", attrs={"name": name})
+               or soup.find("meta", attrs={"itemprop": name}))
         if tag and tag.get("content"):
             return tag["content"]
     return ""
@@ -148,16 +261,73 @@ def is_furniture(element: Tag) -> bool:
     return bool(phone) and len(phone[0]) >= len(text) / 2
 
 
-def strip_furniture(body: Tag, removed) -> None:
-    for selector in FURNITURE_SELECTORS:
-        for element in body.select(selector):
+def strip_furniture(body: Tag, removed: Counter, selectors=PAGE_FURNITURE) -> None:
+    # Furniture is a small part of a page; a match that holds most of its text is a
+    # theme using the class name for something else.
+    most = len(body.get_text()) / 2
+    for element in body.select(", ".join(selectors)):
+        if not element.decomposed and len(element.get_text()) <= most:
             element.decompose()
     for element in body.find_all(["p", "div", "span", "li", "a", "h2", "h3", "h4", "small"]):
-        if element.decomposed:
+        if element.decomposed or not is_furniture(element):
             continue
-        if is_furniture(element):
-            removed["page furniture"] += 1
-            element.decompose()
+        removed["page furniture"] += 1
+        if _TEASER_HEADING.match(element.get_text(" ").strip()):
+            # "Lees ook" above a list of links: the list is the teaser.
+            teasers = element.find_next_sibling()
+            if teasers is not None and teasers.name in ("ul", "ol") and is_all_links(teasers):
+                teasers.decompose()
+        element.decompose()
+    for table in body.find_all("table"):
+        # Layout tables that held spacers or scripts leave only empty cells behind.
+        if not table.decomposed and not table.get_text(strip=True) and table.find("img") is None:
+            table.decompose()
+
+
+def is_all_links(element: Tag) -> bool:
+    text = "".join(element.get_text().split())
+    return bool(text) and text == "".join("".join(a.get_text() for a in element.find_all("a")).split())
+
+
+def words(html: str) -> Counter:
+    text = lxml.html.fromstring(html).text_content() if html and html.strip() else ""
+    return Counter(_WORD.findall(text.lower()))
+
+
+def agreement(some: Counter, other: Counter) -> float:
+    """Token F1 of two texts: 1 when they hold the same words."""
+    common = sum((some & other).values())
+    return 2 * common / (some.total() + other.total()) if common else 0.0
+
+
+def most_agreed(candidates: dict[str, str]) -> tuple[str, float]:
+    """The candidate that agrees most with the others, and its best agreement."""
+    counted = {name: words(html) for name, html in candidates.items() if html}
+    counted = {name: found for name, found in counted.items() if found}
+    if not counted:
+        return "", 0.0
+    agreements = {name: [agreement(found, other) for other_name, other in counted.items()
+                         if other_name != name] for name, found in counted.items()}
+    best = max(map(sum, agreements.values()))
+    name = next(name for name, scores in agreements.items() if sum(scores) >= best - AGREEMENT_TIE)
+    return name, max(agreements[name], default=1.0)
+
+
+def body_candidates(page_html: str, soup: Tag, removed: Counter) -> dict[str, str]:
+    """The article body as trafilatura, the theme and readability see it, best first."""
+    candidates = {"trafilatura": trafilatura.extract(
+        page_html, output_format="html", fast=True, with_metadata=False, include_comments=False,
+        include_tables=True, include_formatting=True, include_links=True, include_images=True)}
+    container = first(soup, BODY_SELECTORS)
+    if container is not None:
+        strip_furniture(container, removed, CONTAINER_FURNITURE)
+        candidates["theme"] = str(container)
+    candidates["readability"] = Document(lxml.html.fromstring(page_html)).summary()
+    return candidates
+
+
+def article_id(source_id: str) -> str:
+    return "html-" + hashlib.sha1(source_id.encode()).hexdigest()[:12]
 
 
 class SavedPagesImport:
@@ -166,28 +336,83 @@ class SavedPagesImport:
         self.report = store.report
         self.slugs = SlugAllocator(store.content_dir, store.recorded_articles(SOURCE))
 
-    def page(self, path: Path) -> None:
+    def read(self, path: Path) -> BeautifulSoup | None:
+        try:
+            size = path.stat().st_size
+            if size > MAX_PAGE_BYTES:
+                self.report.error(f"{path}: {size:,} bytes is over the limit of "
+                                  f"{MAX_PAGE_BYTES:,} for a page; not imported")
+                return None
+            with warnings.catch_warnings():
+                # A page that only holds an address is still a page: nothing is fetched.
+                warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+                return BeautifulSoup(path.read_bytes(), "lxml")
+        except (OSError, ParserRejectedMarkup, ValueError, RecursionError) as error:
+            self.report.error(f"{path}: could not be read as an HTML page ({error}); not imported")
+            return None
+
+    def page(self, path: Path, name: str) -> None:
         report = self.report
-        soup = BeautifulSoup(path.read_bytes(), "lxml")
+        soup = self.read(path)
+        if soup is None:
+            return
+        if not soup.get_text(strip=True):
+            report.counts["skipped: pages without article text"] += 1
+            report.warn(f"{path}: no text in the page; not imported")
+            return
         canonical = soup.find("link", rel="canonical")
         url = (canonical.get("href") if canonical else "") or meta_content(soup, "og:url")
-        source_id = normalised_url(url) if url else path.name
+        source_id = normalised_url(url) if url else name
+        comments = self.read_comments(soup, source_id)
+        for area in soup.select(", ".join(COMMENT_AREAS)):
+            if not area.decomposed:
+                area.decompose()
+        date = article_date(soup, url)
+        draft = date is None
+        if draft:
+            date = datetime.datetime.fromtimestamp(path.stat().st_mtime, datetime.UTC).replace(
+                microsecond=0)
+        for comment in comments:
+            if not comment["date"]:
+                # Themes show no date on pingbacks; the article's date keeps the order.
+                comment["date"] = utc_iso(date)
+                report.warn(f"comment {comment['id'].removeprefix('html-')} on {url or source_id}: "
+                            f"no date found; used the article's date {utc_iso(date)}")
         title_tag = first(soup, TITLE_SELECTORS)
         title = plain_text(str(title_tag)) if title_tag else plain_text(
             meta_content(soup, "og:title") or (soup.title.string if soup.title else ""))
-        date = article_date(soup)
-        if not title or date is None:
-            missing = " and ".join(name for name, value in (("title", title), ("date", date)) if not value)
-            report.counts["skipped: pages without title or date"] += 1
-            report.warn(f"{path}: no {missing} found; not imported")
-            return
         author_tag = first(soup, AUTHOR_SELECTORS)
         author_name = plain_text(str(author_tag)) if author_tag else meta_content(soup, "author")
-        comments = self.read_comments(soup, source_id, url, date)
-        body = first(soup, BODY_SELECTORS)
+        page_words = words(str(soup.body or soup)).total()
+        strip_furniture(soup, report.removed)
+        candidates = body_candidates(str(soup), soup, report.removed)
+        extractor, agreed = most_agreed(candidates)
+        body = BeautifulSoup(candidates.get(extractor, ""), "lxml")
         strip_furniture(body, report.removed)
-        if title_tag is not None and title_tag in body.descendants:
-            title_tag.decompose()
+        heading = body.find(["h1", "h2", "h3"])
+        if heading is not None and title and plain_text(str(heading)) == title:
+            heading.decompose()
+        body_words = words(str(body)).total()
+        if not body_words:
+            report.counts["skipped: pages without article text"] += 1
+            report.warn(f"{path}: no article text found; not imported")
+            return
+        if body_words < DOUBTFUL_SHARE * page_words or agreed < DOUBTFUL_AGREEMENT:
+            report.warn(f"{path}: check the article: it has {body_words} of the page's "
+                        f"{page_words} words (found by {extractor}; the other extractors agree "
+                        f"{agreed:.0%})")
+        if not title:
+            title = path.stem.replace("-", " ").replace("_", " ")
+            report.warn(f"{path}: no title found; used the file name {title!r}")
+        if draft:
+            report.counts["articles as draft (no date found)"] += 1
+            report.warn(f"{path}: no date found; imported as a draft dated by the file's "
+                        f"modification time {utc_iso(date)}: set the date before publishing")
+        try:
+            markdown = article_markdown(str(body.body or body), report.removed, wordpress=False)
+        except BodyTooLarge as error:
+            report.error(f"{path}: {error}")
+            return
         key = ContentStore.key(SOURCE, "article", source_id)
         recorded = self.store.recorded_path(key)
         slug = self.slugs.allocate(key, Path(recorded).stem if recorded else dutch_slug(title),
@@ -196,11 +421,12 @@ class SavedPagesImport:
             "Title": remove_private_data(title, report.removed),
             "Date": utc_iso(date),
             "Slug": slug,
+            "Id": article_id(source_id),
             "Author": self.author(author_name) if author_name else "",
             "Summary": markdown_text(remove_private_data(
                 plain_text(meta_content(soup, "description", "og:description")), report.removed)),
+            "Status": "draft" if draft else "",
         }
-        markdown = article_markdown(str(body), report.removed, wordpress=False)
         self.store.put(key, f"articles/{date:%Y}/{slug}.md", format_header(metadata, markdown))
         report.counts["articles"] += 1
         for comment in comments:
@@ -209,11 +435,12 @@ class SavedPagesImport:
                            format_header(comment, comment.pop("body")))
 
     def author(self, raw_name: str) -> str:
-        name = person_name(raw_name, self.report.removed, fallback="")
+        # A meta tag may name the author's site too ("Ans de Vries https://ans.example/").
+        name = person_name(_LINK.sub("", raw_name), self.report.removed, fallback="")
         return self.store.put_author(ContentStore.key(SOURCE, "author", dutch_slug(name)), name)
 
-    def read_comments(self, soup: BeautifulSoup, page_id: str, page_url: str,
-                      article_date: datetime.datetime) -> list[dict]:
+    def read_comments(self, soup: BeautifulSoup, page_id: str) -> list[dict]:
+        """The page's comments; a comment without a date gets the article's later."""
         comment_list = first(soup, COMMENT_LISTS)
         if comment_list is None:
             return []
@@ -225,48 +452,64 @@ class SavedPagesImport:
         for item in items:
             number = re.sub(r"^(?:li-)?comment-", "", item.get("id", "")) or None
             # Classic themes put the text straight into the comment's own element.
-            content = (item.select_one(".comment-content, .comment-text, .comment-body")
-                       or item.find(id=f"comment-{number}") or item)
-            author_tag = item.select_one(".comment-author .fn, .comment-author cite, .fn")
+            content = (item.select_one(COMMENT_CONTENT) or item.find(id=f"comment-{number}")
+                       or item)
+            author_tag = first(item, COMMENT_AUTHOR)
             link = author_tag.find("a") if author_tag else item.select_one("a.url")
-            author = (author_tag or link).get_text() if (author_tag or link) else ""
-            time_tag = item.select_one("time")
-            date = parse_date(time_tag.get("datetime") or time_tag.get_text()) if time_tag else None
-            if date is None:
-                meta = item.select_one(".comment-metadata, .commentmetadata, .comment-meta")
-                date = parse_date(meta.get_text(" ") if meta else "")
+            author = plain_text(str(author_tag or link)) if (author_tag or link) else ""
+            time_tag = item.select_one("time, abbr.published")
+            meta = item.select_one(COMMENT_DATE)
+            date = most_precise([time_tag.get("datetime") or time_tag.get("title"),
+                                 time_tag.get_text(" ")] if time_tag else []
+                                + [meta.get_text(" ") if meta else ""])
             content = content.__copy__()
-            for extra in content.select(".comment-author, .comment-meta, .comment-metadata, "
-                                        ".commentmetadata, .reply, .comment-reply-link, .children, "
-                                        "footer"):
+            for extra in content.select(COMMENT_EXTRAS):
                 extra.decompose()
+            heading = comment_heading(content, author)
+            if heading is not None:
+                # "Anna schreef op 3 maart 2014 om 10:12:" above the text itself.
+                date = date or parse_date(heading.get_text(" "))
+                heading.decompose()
             text = content.decode_contents()
             number = safe_id(number) if number else hashlib.sha1(text.encode()).hexdigest()[:10]
-            if date is None:
-                # Themes show no date on pingbacks; the article's date keeps the order.
-                date = article_date
-                report.warn(f"comment {number} on {page_url or page_id}: no date found; "
-                            f"used the article's date {utc_iso(date)}")
             parent_item = item.find_parent(lambda tag: tag in items)
             parent = re.sub(r"^(?:li-)?comment-", "", parent_item.get("id", "")) if parent_item else ""
             parent = safe_id(parent) if parent else ""
             classes = item.get("class", [])
             kind = "pingback" if "pingback" in classes else "trackback" if "trackback" in classes else "comment"
+            try:
+                body = comment_markdown(text, report.removed)
+            except BodyTooLarge as error:
+                report.error(f"comment {number} on {page_id}: {error}")
+                continue
             found.append({
                 "key": f"{page_id}#comment-{number}",
                 "id": f"html-{number}",
                 "parent": f"html-{parent}" if parent else "",
                 "author": person_name(author, report.removed),
                 "author_url": public_url(link.get("href", "") if link else "", report.removed),
-                "date": utc_iso(date),
+                "date": utc_iso(date) if date else "",
                 "type": kind,
                 "status": "approved",
                 "source": SOURCE,
                 "source_id": f"{page_id}#comment-{number}",
-                "body": comment_markdown(text, report.removed),
+                "body": body,
             })
             report.counts["comments imported (approved)" if kind == "comment" else f"{kind}s"] += 1
         return found
+
+
+def comment_heading(content: Tag, author: str) -> Tag | None:
+    """The first block of a comment when it only names the author (and says when)."""
+    block = next((child for child in content.children
+                  if isinstance(child, Tag) and child.get_text(strip=True)), None)
+    if block is not None and block.name not in _HEADING_BLOCKS:
+        return None
+    if block is None or not author:
+        return None
+    text = " ".join(block.get_text(" ").split())
+    return block if text.startswith(author) and len(text) <= len(author) + 80 and (
+        text == author or text.endswith(":") or parse_date(text)) else None
 
 
 def import_saved_pages(paths: list[Path], content_dir: Path, *, dry_run: bool = False,
@@ -276,6 +519,6 @@ def import_saved_pages(paths: list[Path], content_dir: Path, *, dry_run: bool = 
     report = Report(source="saved HTML pages", input_path=", ".join(map(str, paths)), dry_run=dry_run)
     store = ContentStore(content_dir, report)
     importer = SavedPagesImport(store)
-    for path in files:
-        importer.page(path)
+    for path, name in files:
+        importer.page(path, name)
     return report, finish(store, report_path)
