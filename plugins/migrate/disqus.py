@@ -163,7 +163,7 @@ class DisqusImport:
         status = "approved" if approved else "pending"
         fields = {
             "id": f"disqus-{post_id}",
-            "parent": f"disqus-{safe_id(parent)}" if parent else "",
+            "parent": f"disqus-{safe_id(parent)}" if parent in self.kept_posts else "",
             "author": person_name(name, report.removed),
             "date": utc_iso(date),
             "type": "comment",

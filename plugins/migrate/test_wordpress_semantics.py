@@ -13,10 +13,13 @@ import pytest
 
 from migrate import SourceError, import_disqus, import_wordpress, text
 from migrate.test_tasks import invoke
+from migrate.wordpress import normalised_url
 from site_nl.drafts import dutch_slug
 from tests.support import build_site, comment_files, publish_site, read_source, snapshot
 
 WP = "{http://wordpress.org/export/1.2/}"
+# The host of the fixtures' old blog, part of every imported Id.
+OLD_SITE = "oud-adviesblog.example"
 # A body well over the documented limit (text.MAX_BODY_CHARACTERS, checked below).
 TOO_LARGE = 3_000_000
 
@@ -74,7 +77,7 @@ def test_posts_sharing_a_post_id_are_both_imported_under_a_derived_id(tmp_path, 
     report, _ = import_wordpress(data("wxr_duplicate_post_ids.xml"), content)
     posts = articles(content)
     assert {slug: post["id"] for slug, post in posts.items()} == {
-        "eerste-bericht": "wp-156", "tweede-bericht": "wp-156-2"}
+        "eerste-bericht": f"wp-{OLD_SITE}-156", "tweede-bericht": f"wp-{OLD_SITE}-156-2"}
     assert "nieuwe database" in posts["tweede-bericht"]["body"]
     assert "oude database" in posts["eerste-bericht"]["body"]
     assert report.counts["posts"] == len(posts)
@@ -107,7 +110,8 @@ def test_each_post_keeps_its_own_feed_id(tmp_path, data):
     feed = ET.parse(site.output / "feeds" / "alle.atom.xml").getroot()
     ids = [e.findtext("{http://www.w3.org/2005/Atom}id")
            for e in feed.iter("{http://www.w3.org/2005/Atom}entry")]
-    assert sorted(entry_id.rpartition(":")[2] for entry_id in ids) == ["wp-156", "wp-156-2"]
+    assert sorted(entry_id.rpartition(":")[2] for entry_id in ids) == [
+        f"wp-{OLD_SITE}-156", f"wp-{OLD_SITE}-156-2"]
 
 
 def test_every_post_and_page_carries_its_wordpress_id(tmp_path, data):
@@ -121,7 +125,8 @@ def test_every_post_and_page_carries_its_wordpress_id(tmp_path, data):
     pages = [read_source(p) for p in sorted((content / "pages").glob("*.md"))]
     written = [*articles(content).values(), *pages]
     assert pages and len(written) > len(pages)
-    assert all(f["id"] == f"wp-{by_title[f['title']]}" for f in written)
+    site = normalised_url(channel.findtext(f"{wp}base_site_url") or channel.findtext("link"))
+    assert all(f["id"] == f"wp-{site}-{by_title[f['title']]}" for f in written)
 
 
 # Dates
@@ -233,7 +238,7 @@ def test_a_10000_character_title_gives_a_file_name_the_system_accepts(tmp_path, 
     posts = articles(content)
     assert len(posts) == len(full_slugs) == report.counts["posts"]
     for post in posts.values():
-        full = full_slugs[post["id"].removeprefix("wp-")]
+        full = full_slugs[post["id"].removeprefix(f"wp-{OLD_SITE}-")]
         assert len(post["path"].name.encode("utf-8")) < 255 - len("-501")
         assert post["slug"] == post["path"].stem and full.startswith(post["slug"] + "-")
     site = publish_site(tmp_path / "output", PATH=str(content))
@@ -353,3 +358,25 @@ def test_a_second_import_of_every_disqus_fixture_changes_nothing(tmp_path, data,
     report, _ = import_disqus(data(name), content, wxr=data("wxr_comment_rules.xml"))
     assert snapshot(content) == before
     assert set(report.files) == {"unchanged"}
+
+
+def test_two_blogs_with_the_same_post_ids_get_their_own_ids(tmp_path, data):
+    content = tmp_path / "content"
+    import_wordpress(data("wxr_split_export_part_1.xml"), content)
+    import_wordpress(data("wxr_second_blog_with_the_same_post_ids.xml"), content)
+    ids = {slug: post["id"] for slug, post in articles(content).items()}
+    assert ids == {"jaaroverzicht-2017": f"wp-{OLD_SITE}-10",
+                   "een-jaar-in-zwolle": f"wp-zwolle.{OLD_SITE}-10"}
+    site = publish_site(tmp_path / "output", PATH=str(content))
+    assert [m for m in site.messages() if "field 'Id'" in m] == []
+
+
+def test_a_reply_to_a_comment_that_is_not_imported_is_shown_without_a_parent(tmp_path, data):
+    content = tmp_path / "content"
+    report, _ = import_wordpress(data("wxr_comment_rules.xml"), content)
+    reply = next(c for c in comment_files(content).values()
+                 if "Ik reageer op een spamreactie" in c["body"])
+    assert reply.get("parent", "") == ""
+    assert any(o.source_id == f"wxr comment {reply['source_id']}" for o in report.orphans)
+    site = publish_site(tmp_path / "output", PATH=str(content))
+    assert [m for m in site.messages() if "parent" in m] == []

@@ -110,11 +110,6 @@ class Item:
                 return found[1]
         return safe_id("t-" + dutch_slug(self.fields.get("title", ""))[:40])
 
-    @property
-    def identity(self) -> str:
-        """The ``Id`` of the written file: it names the post whatever its slug or date."""
-        return f"wp-{self.id}"
-
 
 class UniqueIds:
     """Ids that stay apart: a repeat of one gets ``-2``, ``-3``… in the order met.
@@ -205,6 +200,15 @@ class Index:
     def key(self, kind: str, source_id: str) -> str:
         return ContentStore.key(SOURCE, f"{self.site}:{kind}", source_id)
 
+    def identity(self, item: Item) -> str:
+        """The ``Id`` of the written file: it names the post whatever its slug or date.
+
+        Post ids are unique per site only, and two old blogs can be merged into one,
+        so the site's host is part of it: ``wp-oud-advies.nl-156``.
+        """
+        site = re.sub(r"[^A-Za-z0-9.]+", "-", self.site).strip("-.")[:60] or "site"
+        return f"wp-{site}-{item.id}"
+
 
 def build_index(path: Path, store: ContentStore) -> Index:
     index = Index()
@@ -228,7 +232,7 @@ def build_index(path: Path, store: ContentStore) -> Index:
             elif item.kind in ("post", "page") and item.fields.get("wp:status", "publish") in STATUS_MAP:
                 key = index.key(item.kind, item.id)
                 recorded = store.recorded_path(key)
-                reclaimed = None if recorded else slugs.reclaim(key, item.identity)
+                reclaimed = None if recorded else slugs.reclaim(key, index.identity(item))
                 if reclaimed:
                     slug, path_on_disk = reclaimed
                     index.reclaimed[item.id] = path_on_disk
@@ -355,7 +359,7 @@ class WordPressImport:
             "Date": metadata_date(date),
             "Modified": metadata_date(modified) if modified and date.tzinfo and modified > date else "",
             "Slug": slug,
-            "Id": item.identity,
+            "Id": self.index.identity(item),
             "Author": self.author(fields.get("dc:creator", "")),
             "Category": category if kind == "post" else "",
             "Tags": ", ".join(tags) if kind == "post" else "",
@@ -455,7 +459,7 @@ class WordPressImport:
                             f"{'comment_date' if local else 'the post date'} {utc_iso(date)}")
             fields = {
                 "id": f"wxr-{comment_id}",
-                "parent": f"wxr-{ids.get(parent) or safe_id(parent)}" if parent not in ("", "0") else "",
+                "parent": f"wxr-{ids[parent]}" if parent in ids else "",
                 "author": person_name(comment.get("wp:comment_author", ""), report.removed),
                 "author_url": public_url(comment.get("wp:comment_author_url", ""), report.removed),
                 "date": utc_iso(date),
