@@ -135,16 +135,13 @@ _WRITTEN_DATE = re.compile(
 _URL_DATE = re.compile(r"/((?:19|20)\d{2})/(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])/")
 
 
-def page_files(paths: list[Path]) -> list[tuple[Path, str]]:
-    """Each page with its name: the path within the folder given, so that two
-    ``index.html`` in different folders stay two pages."""
+def page_files(paths: list[Path]) -> list[Path]:
     found = []
     for path in map(Path, paths):
         if path.is_dir():
-            found += [(page, page.relative_to(path).as_posix()) for page in sorted(path.rglob("*"))
-                      if page.suffix.lower() in PAGE_SUFFIXES]
+            found += sorted(p for p in path.rglob("*") if p.suffix.lower() in PAGE_SUFFIXES)
         else:
-            found.append((path, path.name))
+            found.append(path)
     return found
 
 
@@ -335,6 +332,7 @@ class SavedPagesImport:
         self.store = store
         self.report = store.report
         self.slugs = SlugAllocator(store.content_dir, store.recorded_articles(SOURCE))
+        self.seen: dict[str, Path] = {}  # source id → the page of this run it came from
 
     def read(self, path: Path) -> BeautifulSoup | None:
         try:
@@ -351,7 +349,7 @@ class SavedPagesImport:
             self.report.error(f"{path}: could not be read as an HTML page ({error}); not imported")
             return None
 
-    def page(self, path: Path, name: str) -> None:
+    def page(self, path: Path) -> None:
         report = self.report
         soup = self.read(path)
         if soup is None:
@@ -362,8 +360,7 @@ class SavedPagesImport:
             return
         canonical = soup.find("link", rel="canonical")
         url = (canonical.get("href") if canonical else "") or meta_content(soup, "og:url")
-        source_id = normalised_url(url) if url else name
-        comments = self.read_comments(soup, source_id)
+        comments = self.read_comments(soup, path)
         for area in soup.select(", ".join(COMMENT_AREAS)):
             if not area.decomposed:
                 area.decompose()
@@ -376,7 +373,7 @@ class SavedPagesImport:
             if not comment["date"]:
                 # Themes show no date on pingbacks; the article's date keeps the order.
                 comment["date"] = utc_iso(date)
-                report.warn(f"comment {comment['id'].removeprefix('html-')} on {url or source_id}: "
+                report.warn(f"comment {comment['id'].removeprefix('html-')} on {path}: "
                             f"no date found; used the article's date {utc_iso(date)}")
         title_tag = first(soup, TITLE_SELECTORS)
         title = plain_text(str(title_tag)) if title_tag else plain_text(
@@ -413,6 +410,7 @@ class SavedPagesImport:
         except BodyTooLarge as error:
             report.error(f"{path}: {error}")
             return
+        source_id = self.source_id(path, url, title, None if draft else date)
         key = ContentStore.key(SOURCE, "article", source_id)
         recorded = self.store.recorded_path(key)
         slug = self.slugs.allocate(key, Path(recorded).stem if recorded else dutch_slug(title),
@@ -430,16 +428,40 @@ class SavedPagesImport:
         self.store.put(key, f"articles/{date:%Y}/{slug}.md", format_header(metadata, markdown))
         report.counts["articles"] += 1
         for comment in comments:
-            self.store.put(ContentStore.key(SOURCE, "comment", comment.pop("key")),
+            comment["source_id"] = source_id + comment["source_id"]
+            self.store.put(ContentStore.key(SOURCE, "comment", comment["source_id"]),
                            f"comments/{slug}/{comment['id']}.md",
                            format_header(comment, comment.pop("body")))
+
+    def source_id(self, path: Path, url: str, title: str,
+                  date: datetime.datetime | None) -> str:
+        """What identifies the page's article on every run: its URL, else its title and date.
+
+        Not the file's name or folder: a mirror names every page ``index.html``, and
+        the same pages may be imported from another folder later. Two pages of one run
+        that still come out the same (a theme whose canonical link is the home page)
+        are kept apart in the order they are read, with a warning.
+        """
+        source_id = (normalised_url(url) if url else
+                     f"{dutch_slug(title)}/{date:%Y-%m-%d}" if date else dutch_slug(title))
+        first_path = self.seen.setdefault(source_id, path)
+        if first_path != path:
+            number = 2
+            while f"{source_id}#{number}" in self.seen:
+                number += 1
+            derived = f"{source_id}#{number}"
+            self.seen[derived] = path
+            self.report.warn(f"{path}: its URL, or its title and date, are those of "
+                             f"{first_path} too; imported as a separate article")
+            return derived
+        return source_id
 
     def author(self, raw_name: str) -> str:
         # A meta tag may name the author's site too ("Ans de Vries https://ans.example/").
         name = person_name(_LINK.sub("", raw_name), self.report.removed, fallback="")
         return self.store.put_author(ContentStore.key(SOURCE, "author", dutch_slug(name)), name)
 
-    def read_comments(self, soup: BeautifulSoup, page_id: str) -> list[dict]:
+    def read_comments(self, soup: BeautifulSoup, path: Path) -> list[dict]:
         """The page's comments; a comment without a date gets the article's later."""
         comment_list = first(soup, COMMENT_LISTS)
         if comment_list is None:
@@ -480,10 +502,9 @@ class SavedPagesImport:
             try:
                 body = comment_markdown(text, report.removed)
             except BodyTooLarge as error:
-                report.error(f"comment {number} on {page_id}: {error}")
+                report.error(f"comment {number} on {path}: {error}")
                 continue
             found.append({
-                "key": f"{page_id}#comment-{number}",
                 "id": f"html-{number}",
                 "parent": f"html-{parent}" if parent else "",
                 "author": person_name(author, report.removed),
@@ -492,7 +513,8 @@ class SavedPagesImport:
                 "type": kind,
                 "status": "approved",
                 "source": SOURCE,
-                "source_id": f"{page_id}#comment-{number}",
+                # The article's source id goes in front once it is known.
+                "source_id": f"#comment-{number}",
                 "body": body,
             })
             report.counts["comments imported (approved)" if kind == "comment" else f"{kind}s"] += 1
@@ -519,6 +541,6 @@ def import_saved_pages(paths: list[Path], content_dir: Path, *, dry_run: bool = 
     report = Report(source="saved HTML pages", input_path=", ".join(map(str, paths)), dry_run=dry_run)
     store = ContentStore(content_dir, report)
     importer = SavedPagesImport(store)
-    for path, name in files:
-        importer.page(path, name)
+    for path in files:
+        importer.page(path)
     return report, finish(store, report_path)

@@ -200,7 +200,8 @@ def test_every_article_has_an_id_from_its_source(imported):
     column = read_source(content / "articles" / "2017" / "je-collega-als-klant.md")
     assert column["id"] == expected("oud-adviesbureau.example/2017/06/29/je-collega-als-klant")
     classic = read_source(content / "articles" / "2014" / "vergaderen-kan-korter.md")
-    assert classic["id"] == expected("classic_theme_commentlist.html")
+    # A page without its URL is known by its title and date, not by the file's name.
+    assert classic["id"] == expected(f"vergaderen-kan-korter/{classic['date'][:10]}")
     ids = [read_source(path)["id"] for path in (content / "articles").rglob("*.md")]
     assert len(ids) == len(set(ids)) == 13
 
@@ -235,3 +236,37 @@ def test_nothing_is_fetched(tmp_path, data, monkeypatch):
     (pages / "alleen-een-adres.html").write_text("https://tracker.example/pagina", encoding="utf-8")
     report, _ = import_saved_pages([pages], tmp_path / "content")
     assert report.counts["articles"] == 14 and not report.errors
+
+
+def test_pages_of_a_mirror_all_named_index_html_stay_apart_and_are_found_again(tmp_path, data):
+    mirror = tmp_path / "mirror"
+    for folder, page in (("2016/byline", "date_in_byline.html"),
+                         ("2016/json-ld", "date_in_json_ld.html"),
+                         ("2017/classic", "classic_theme_commentlist.html")):
+        (mirror / folder).mkdir(parents=True)
+        shutil.copy(data(f"saved_pages/{page}"), mirror / folder / "index.html")
+    content = tmp_path / "content"
+    report, _ = import_saved_pages([mirror], content)
+    titles = {read_source(p)["title"] for p in (content / "articles").rglob("*.md")}
+    assert len(titles) == report.counts["articles"] == 3
+    before = snapshot(content)
+    # The same pages again, named from another folder: the same articles.
+    again, _ = import_saved_pages([mirror / "2016", mirror / "2017" / "classic" / "index.html"],
+                                  content)
+    assert snapshot(content) == before and set(again.files) == {"unchanged"}
+
+
+def test_two_pages_with_one_canonical_url_are_both_kept_with_a_warning(tmp_path, data):
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    # A theme whose canonical link points at the home page, on every page.
+    for page in ("date_in_byline.html", "date_in_json_ld.html"):
+        html = data(f"saved_pages/{page}").read_text(encoding="utf-8")
+        (pages / page).write_text(html.replace(
+            "<head>", '<head><link rel="canonical" href="https://oud-adviesbureau.example/">', 1),
+            encoding="utf-8")
+    content = tmp_path / "content"
+    report, _ = import_saved_pages([pages], content)
+    written = [read_source(p) for p in (content / "articles").rglob("*.md")]
+    assert len(written) == len({a["id"] for a in written}) == 2
+    assert any("date_in_json_ld.html" in w and "date_in_byline.html" in w for w in report.warnings)
