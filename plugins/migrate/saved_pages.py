@@ -406,7 +406,8 @@ class SavedPagesImport:
             report.warn(f"{path}: no date found; imported as a draft dated by the file's "
                         f"modification time {utc_iso(date)}: set the date before publishing")
         try:
-            markdown = article_markdown(str(body.body or body), report.removed, wordpress=False)
+            markdown = article_markdown(str(body.body or body), report.removed, wordpress=False,
+                                        base_url=url)
         except BodyTooLarge as error:
             report.error(f"{path}: {error}")
             return

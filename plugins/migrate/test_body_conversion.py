@@ -259,3 +259,110 @@ def test_every_text_node_of_a_body_survives_as_the_same_text(pieces):
     assert texts(rendered, "li") == [same_text(pieces[0])]
     assert texts(rendered, "blockquote") == [same_text(pieces[2])]
     assert texts(rendered, "div > p") == [same_text(" ".join(pieces[1:]))]
+
+
+# --- New-user test: an address in a paragraph with markup ---
+
+def test_an_address_in_a_paragraph_keeps_its_links_images_and_emphasis(tmp_path, data):
+    content, report, articles = imported(data, tmp_path, "body_email_in_formatted_paragraph.xml")
+    body = render(articles["bereikbaarheid"]["body"])
+    first, second = body.find_all("p", recursive=False)
+    assert first.a["href"] == "https://oud-adviesblog.example/contact/"
+    assert first.a.get_text() == "onze contactpagina"
+    assert first.strong.get_text() == "gerust"
+    assert second.img["src"].endswith("/wp-content/uploads/2018/05/balie.jpg")
+    assert second.img["alt"] == "De balie"
+    assert "@" not in body.get_text() and body.get_text().count("[e-mailadres verwijderd]") == 2
+    assert report.removed["email addresses"] == 2
+
+
+# --- New-user test: relative links and images ---
+
+def test_relative_links_and_images_point_at_the_old_site_and_the_site_publishes(tmp_path, data):
+    content, _, articles = imported(data, tmp_path, "body_relative_urls.xml")
+    body = render(articles["verhuizing"]["body"])
+    assert body.img["src"] == ("https://oud-adviesblog.example/wp-content/uploads/2019/03/"
+                               "nieuw-pand.jpg")
+    assert [a["href"] for a in body.find_all("a")] == [
+        "https://oud-adviesblog.example/2019/02/plannen/",
+        "https://oud-adviesblog.example/2019/03/routebeschrijving/",
+        "https://kaart.example/zwolle",
+        "#adres",
+    ]
+    images = (content / ".migrate" / "images-wordpress.tsv").read_text(encoding="utf-8")
+    assert "https://oud-adviesblog.example/wp-content/uploads/2019/03/nieuw-pand.jpg" in images
+    site = publish_site(tmp_path / "output", PATH=str(content))
+    assert [m for m in site.messages() if "does not exist" in m] == []
+    prose = site.soup("2019/verhuizing/").select_one(".prose")
+    assert prose.img["src"].startswith("https://oud-adviesblog.example/wp-content/uploads/")
+
+
+# --- New-user test: galleries, audio, video, captions and footnotes ---
+
+def test_gallery_audio_video_and_an_old_caption_are_kept(tmp_path, data):
+    content, _, articles = imported(data, tmp_path, "body_wordpress_media.xml")
+    body = render(articles["terugblik-heidag"]["body"])
+    uploads = "https://oud-adviesblog.example/wp-content/uploads/2020/06/"
+    assert [(img["src"], img["alt"]) for img in body.find_all("img")] == [
+        (uploads + "heidag-1.jpg", "Het team op de hei"),
+        (uploads + "heidag-2.jpg", "Lunch in de schuur"),
+        (uploads + "schuur.jpg", "Schuur"),
+    ]
+    assert [a["href"] for a in body.find_all("a")] == [uploads + "gesprek.mp3",
+                                                        uploads + "heidag.mp4"]
+    assert "De schuur waar we aten" in texts(body, "p")
+    assert body.find("em").get_text() == "aten"
+    images = (content / ".migrate" / "images-wordpress.tsv").read_text(encoding="utf-8")
+    assert uploads + "heidag-2.jpg" in images
+
+
+def test_block_editor_footnotes_keep_their_notes(tmp_path, data):
+    content, _, articles = imported(data, tmp_path, "body_wordpress_media.xml")
+    written = articles["bronnen"]["body"]
+    body = render(written)
+    references = body.select("p sup a")
+    assert [a.get_text() for a in references] == ["1", "2"]
+    notes = body.select("div.footnote li")
+    assert [" ".join(li.get_text().replace("\u21a9", "").split()) for li in notes] == [
+        "Onderzoek naar thuiswerken, 2019.", "Zie de praktijkverhalen."]
+    assert [a["href"] for a in references] == ["#" + li["id"] for li in notes]
+    assert notes[1].a["href"] == "https://oud-adviesblog.example/praktijk/"
+    assert "<" not in written  # plain Markdown footnotes, not the HTML fallback
+    site = publish_site(tmp_path / "output", PATH=str(content))
+    prose = site.soup("2021/bronnen/").select_one(".prose")
+    assert [" ".join(li.get_text().replace("\u21a9", "").split())
+            for li in prose.select(".footnote li")] == [
+        "Onderzoek naar thuiswerken, 2019.", "Zie de praktijkverhalen."]
+
+
+def test_footnotes_of_the_real_block_test_data_are_kept(tmp_path):
+    path = shared_export("64-block-test-data.xml")
+    content = tmp_path / "content"
+    import_wordpress(path, content)
+    written = [read_source(p) for p in (content / "articles").rglob("*.md")]
+    footnoted = [a for a in written if "[^1]" in a["body"]]
+    assert footnoted
+    assert "A note" in render(footnoted[0]["body"]).select_one("div.footnote").get_text()
+
+
+# --- New-user test: lists and tables ---
+
+def test_lists_in_a_row_start_numbers_footers_and_headerless_tables_keep_their_shape(
+        tmp_path, data):
+    content, _, articles = imported(data, tmp_path, "body_lists_and_tables.xml")
+    body = render(articles["stappenplan"]["body"])
+    lists = body.find_all("ol", recursive=False)
+    assert [[li.get_text() for li in ol.find_all("li")] for ol in lists] == [
+        ["Kennismaken", "Analyseren"], ["Eerste advies"], ["Uitvoeren", "Evalueren"]]
+    assert lists[2]["start"] == "4"
+    with_footer, without_header = body.find_all("table")
+    assert texts(with_footer, "thead th") == ["Fase", "Weken"]
+    assert texts(with_footer, "tfoot td") == ["Totaal", "3"]
+    assert "---" not in with_footer.get_text()
+    assert without_header.find("th") is None
+    assert texts(without_header, "td") == ["Utrecht", "maandag", "Zwolle", "dinsdag"]
+    site = publish_site(tmp_path / "output", PATH=str(content))
+    prose = site.soup("2022/stappenplan/").select_one(".prose")
+    assert len(prose.find_all("ol", recursive=False)) == 3
+    assert prose.select("table")[1].find("th") is None
+    assert texts(prose, "tfoot td") == ["Totaal", "3"]

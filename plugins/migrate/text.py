@@ -11,7 +11,9 @@ markup in the old site cannot *become* markup in the new one.
 import html
 import re
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from html.parser import HTMLParser
+from urllib.parse import urljoin, urlsplit
 
 import ftfy
 import lxml.etree
@@ -44,8 +46,16 @@ ARTICLE_TAGS = {
     "li", "ol", "p", "pre", "q", "s", "strong", "sub", "sup", "table", "tbody", "td",
     "tfoot", "th", "thead", "tr", "u", "ul",
 }
-ARTICLE_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}}
+# An <ol>'s start is kept, so that a list continued after a paragraph keeps its numbers.
+ARTICLE_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "ol": {"start"}}
 IMPORT_URL_SCHEMES = {"http", "https"}
+
+
+def is_web_url(url: str) -> bool:
+    try:
+        return urlsplit(url.strip()).scheme.lower() in IMPORT_URL_SCHEMES
+    except ValueError:  # "http://[": not a URL
+        return False
 
 # The largest body (post, page or comment) an importer converts, in characters. A
 # real post is far below it; a bigger one is refused by name rather than holding
@@ -83,10 +93,19 @@ KEEP_INNER = {"caption", "wp_caption", "embed"}
 # Longest first, so that "contact-form-7" is not read as "contact-form".
 _SHORTCODE_NAME = "|".join(re.escape(name) for name in sorted(SHORTCODES, key=len, reverse=True)) + "|" + "|".join(
     rf"{re.escape(prefix)}[\w-]+" for prefix in SHORTCODE_FAMILIES)
-_ENCLOSING = re.compile(rf"\[(?P<name>{_SHORTCODE_NAME})\b[^\]]*\](?P<inner>.*?)\[/(?P=name)\]",
-                        re.DOTALL)
-_SINGLE = re.compile(rf"\[/?(?P<name>{_SHORTCODE_NAME})\b[^\]]*\]")
+_ENCLOSING = re.compile(
+    rf"\[(?P<name>{_SHORTCODE_NAME})\b(?P<attributes>[^\]]*)\](?P<inner>.*?)\[/(?P=name)\]", re.DOTALL)
+_SINGLE = re.compile(rf"\[(?P<end>/?)(?P<name>{_SHORTCODE_NAME})\b(?P<attributes>[^\]]*)\]")
+_SHORTCODE_ATTRIBUTE = re.compile(r"""([\w-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"']+))""")
+# The attributes [audio] and [video] name their file with, besides src.
+_MEDIA_SOURCES = ("src", "mp3", "m4a", "ogg", "oga", "wav", "wma", "mp4", "m4v", "webm", "ogv",
+                  "wmv", "flv", "mov")
+# A block-editor footnote reference: <sup data-fn="<id>" class="fn"><a …>1</a></sup>.
+_FOOTNOTE_REFERENCE = re.compile(r"""<sup\b[^>]*\bdata-fn=["']([^"']+)["'][^>]*>.*?</sup>""",
+                                 re.DOTALL | re.I)
 _EMPTY_PARAGRAPH = re.compile(r"<p(?:\s[^>]*)?>(?:\s|&nbsp;|&#160;|\xa0|<br\s*/?>)*</p>", re.I)
+# A list without items shows nothing; left in, it would count as a list next to another.
+_EMPTY_LIST = re.compile(r"<([ou]l)(?:\s[^>]*)?>\s*</\1>")
 _HEADING = re.compile(r"<h([1-6])[\s>]", re.I)
 _HEADING_TAG = re.compile(r"<(/?)h([1-6])(?=[\s>])", re.I)
 
@@ -149,23 +168,58 @@ def plain_text(markup: str) -> str:
     return single_line(FORBIDDEN_CHARACTERS.sub("", html.unescape(cleaned)))
 
 
-def strip_wordpress_markup(content: str, removed: Counter) -> str:
-    """Block-editor comments and shortcodes out; what the author wrote stays."""
+def _shortcode_attributes(text: str) -> dict[str, str]:
+    return {m[1].lower(): next(value for value in m.groups()[1:] if value is not None)
+            for m in _SHORTCODE_ATTRIBUTE.finditer(html.unescape(text))}
+
+
+def _link_paragraph(url: str) -> str:
+    return f'<p><a href="{html.escape(url)}">{html.escape(url)}</a></p>'
+
+
+def _shown_by_shortcode(name: str, attributes: dict[str, str],
+                        attachments: Mapping[str, tuple[str, str]]) -> str:
+    """What WordPress showed for a shortcode that names its content: a gallery's
+    images, an audio or video file (kept as a link to it); "" for any other."""
+    if name == "gallery":
+        images = [attachments[number.strip()] for number in attributes.get("ids", "").split(",")
+                  if number.strip() in attachments]
+        shown = "\n".join(f'<img src="{html.escape(url)}" alt="{html.escape(alt)}">'
+                          for url, alt in images)
+        return f"<p>{shown}</p>" if shown else ""
+    if name in ("audio", "video"):
+        url = next((attributes[key].strip() for key in _MEDIA_SOURCES if attributes.get(key)), "")
+        return _link_paragraph(url) if url else ""
+    return ""
+
+
+def strip_wordpress_markup(content: str, removed: Counter,
+                           attachments: Mapping[str, tuple[str, str]] | None = None) -> str:
+    """Block-editor comments and shortcodes out; what the author wrote stays.
+
+    ``attachments`` (id → url, alt) are the export's, for the images of a [gallery].
+    """
     content = _BLOCK_COMMENT.sub("", content)
+    attachments = attachments or {}
 
     def enclosing(match):
-        name = match["name"]
+        name, attributes = match["name"], _shortcode_attributes(match["attributes"])
         removed[f"shortcode [{name}]"] += 1
         if name not in KEEP_INNER:
-            return ""
+            return _shown_by_shortcode(name, attributes, attachments)
         inner = match["inner"].strip()
         if name == "embed" and re.fullmatch(r"https?://\S+", inner):
-            return f'<p><a href="{html.escape(inner)}">{html.escape(inner)}</a></p>'
+            return _link_paragraph(inner)
+        if attributes.get("caption"):  # the old form: the caption's HTML in an attribute
+            return f"{inner}<br>{attributes['caption']}"
         return inner
 
     def single(match):
         removed[f"shortcode [{match['name']}]"] += 1
-        return ""
+        if match["end"]:  # a closing tag left over
+            return ""
+        return _shown_by_shortcode(match["name"], _shortcode_attributes(match["attributes"]),
+                                   attachments)
 
     content = _ENCLOSING.sub(enclosing, content)
     return _SINGLE.sub(single, content)
@@ -447,22 +501,31 @@ def _arrange_blocks(root, kept_tags, line_breaks: bool) -> None:
                      line_breaks)
 
 
-def _visible_text(item) -> str:
+def _visible_text(item, each_text=str) -> str:
+    """The text ``item`` shows; ``each_text`` is applied to each of its text nodes."""
     if isinstance(item, str):
-        return item
+        return each_text(item)
     if not _is_element(item) or item.tag in ("script", "style"):
         return ""
     if item.tag == "br":
         return "\n"
-    return (item.text or "") + "".join(_visible_text(child) + (child.tail or "")
-                                       for child in item)
+    return each_text(item.text or "") + "".join(
+        _visible_text(child, each_text) + each_text(child.tail or "") for child in item)
+
+
+def _shows_split_address(run: list) -> bool:
+    """Whether the run shows an address that no single text node of it holds."""
+    if not has_private_data("".join(_visible_text(piece) for piece in run)):
+        return False
+    return has_private_data("".join(_visible_text(piece, remove_private_data) for piece in run))
 
 
 def _remove_split_addresses(root, removed: Counter) -> None:
     """Addresses that only show once inline tags are read through ("jan<em>@</em>…").
 
-    An address in one piece of text is replaced after the allow-list; this one is
-    not, so the run of text that shows it is kept as plain text, the address out.
+    An address in one piece of text is replaced after the allow-list, with the links,
+    images and emphasis around it kept; a split one is not, so the run of text that
+    shows it is kept as plain text, the address out.
     """
     if not has_private_data(root.text_content()):
         return
@@ -472,8 +535,9 @@ def _remove_split_addresses(root, removed: Counter) -> None:
             if item is not None and not _is_block(item):
                 run.append(item)
                 continue
-            text = "".join(_visible_text(piece) for piece in run)
-            for piece in [remove_private_data(text, removed)] if has_private_data(text) else run:
+            if _shows_split_address(run):
+                run = [remove_private_data("".join(_visible_text(piece) for piece in run), removed)]
+            for piece in run:
                 _append(container, piece)
             if item is not None:
                 container.append(item)
@@ -491,11 +555,29 @@ def _collapse_spaces(root) -> None:
             node.tail = _SPACES.sub(" ", node.tail)
 
 
-def _arranged_html(markup: str, removed: Counter, kept_tags, line_breaks: bool) -> str:
+def _make_links_absolute(root, base_url: str) -> None:
+    """Relative links and images pointed at the old site they were written for: on
+    the new one, "/wp-content/uploads/…" would point nowhere. A "#part" link stays."""
+
+    def absolute(link: str) -> str:
+        if not link or link.startswith("#"):
+            return link
+        try:
+            return urljoin(base_url, link)
+        except ValueError:  # not a URL ("http://["): left for the allow-list to drop
+            return link
+
+    root.rewrite_links(absolute, resolve_base_href=False)
+
+
+def _arranged_html(markup: str, removed: Counter, kept_tags, line_breaks: bool,
+                   base_url: str = "") -> str:
     markup = FORBIDDEN_CHARACTERS.sub("", markup).replace("\r\n", "\n").replace("\r", "\n")
     if not markup.strip():
         return ""
     root = _fragment(markup, removed)
+    if base_url:
+        _make_links_absolute(root, base_url)
     _collapse_spaces(root)
     _arrange_blocks(root, kept_tags, line_breaks)
     _remove_split_addresses(root, removed)
@@ -608,34 +690,92 @@ def normalise_headings(html_text: str) -> str:
     return _HEADING_TAG.sub(lambda m: f"<{m[1]}h{new_level[int(m[2])]}", html_text)
 
 
-def article_markdown(content: str, removed: Counter, *, wordpress: bool = True) -> str:
-    """An old article's HTML as safe Markdown; BodyTooLarge over the limit."""
+def _cleaned_article_html(markup: str, removed: Counter, line_breaks: bool,
+                          base_url: str = "") -> str:
+    arranged = _arranged_html(markup, removed, ARTICLE_TAGS, line_breaks, base_url)
+    cleaned = nh3.clean(arranged, tags=ARTICLE_TAGS, attributes=ARTICLE_ATTRIBUTES,
+                        url_schemes=IMPORT_URL_SCHEMES, link_rel=None)
+    return _EMPTY_LIST.sub("", _EMPTY_PARAGRAPH.sub("", remove_private_data(cleaned, removed)))
+
+
+# A footnote reference as the body's conversion writes it: only real markup can make
+# it, as text has its "<" and "[" escaped.
+_CONVERTED_REFERENCE = re.compile(r"<sup>\[(\d+)\]\(#fn:\1\)</sup>")
+_LISTS_IN_A_ROW = re.compile(r"</[ou]l>\s*<[ou]l[\s>]")
+_LIST_START = re.compile(r'<ol start="([^"]*)"')
+
+
+def _footnote_definitions(footnotes: Sequence[tuple[str, str]], removed: Counter,
+                          base_url: str) -> str:
+    """The notes as Markdown footnote definitions ``[^1]: …``, numbered in order."""
+    definitions = []
+    for number, (_, note) in enumerate(footnotes, 1):
+        text = _to_markdown(_ARTICLE_CONVERTER, _cleaned_article_html(note, removed, False, base_url))
+        if not renders_within_allow_list(text):
+            text = escape_markdown(remove_private_data(plain_text(note), removed))
+        definitions.append(f"[^{number}]: " + text.strip().replace("\n", "\n    "))
+    return "\n\n".join(definitions)
+
+
+def _markdown_cannot_show(cleaned: str) -> bool:
+    """Whether Python-Markdown would change the structure of ``cleaned``: it merges
+    lists that follow each other into one, numbers every list from 1, and has no
+    table without a header row, nor a table footer."""
+    if _LISTS_IN_A_ROW.search(cleaned) or "<tfoot" in cleaned:
+        return True
+    if any(start.strip() not in ("", "1") for start in _LIST_START.findall(cleaned)):
+        return True
+    if "<table" not in cleaned:
+        return False
+    tables = lxml.html.fragment_fromstring(cleaned, create_parent="div").iter("table")
+    return any(table.xpath("(.//tr)[1]/td") for table in tables)
+
+
+def article_markdown(content: str, removed: Counter, *, wordpress: bool = True,
+                     base_url: str = "", attachments: Mapping[str, tuple[str, str]] | None = None,
+                     footnotes: Sequence[tuple[str, str]] = ()) -> str:
+    """An old article's HTML as safe Markdown; BodyTooLarge over the limit.
+
+    ``base_url`` is the address the article had: relative links and images are made
+    absolute against it. ``attachments`` (id → url, alt) show a WordPress gallery;
+    ``footnotes`` are the block editor's (id, note HTML), in order.
+    """
     check_body_size(content)
     content = repair(content)
+    base_url = base_url.strip() if is_web_url(base_url) else ""
     line_breaks = False
     if wordpress:
         # WordPress shows classic-editor text through wpautop; block-editor content
         # is stored as the HTML it shows.
         line_breaks = "<!-- wp:" not in content
-        content = strip_wordpress_markup(content, removed)
-    arranged = _arranged_html(content, removed, ARTICLE_TAGS, line_breaks)
-    cleaned = nh3.clean(arranged, tags=ARTICLE_TAGS, attributes=ARTICLE_ATTRIBUTES,
-                        url_schemes=IMPORT_URL_SCHEMES, link_rel=None)
-    cleaned = normalise_headings(_EMPTY_PARAGRAPH.sub("", remove_private_data(cleaned, removed)))
+        content = strip_wordpress_markup(content, removed, attachments)
+    numbers = {note_id: number for number, (note_id, _) in enumerate(footnotes, 1)}
+    if numbers:  # a reference becomes a link to its note, which Markdown then numbers
+        content = _FOOTNOTE_REFERENCE.sub(
+            lambda m: (f'<sup><a href="#fn:{numbers[m[1]]}">{numbers[m[1]]}</a></sup>'
+                       if m[1] in numbers else m[0]), content)
+    cleaned = normalise_headings(_cleaned_article_html(content, removed, line_breaks, base_url))
+    notes = _footnote_definitions(footnotes, removed, base_url) if footnotes else ""
     converted = _to_markdown(_ARTICLE_CONVERTER, cleaned)
-    if renders_within_allow_list(converted):
+    if notes:
+        converted = _CONVERTED_REFERENCE.sub(
+            lambda m: f"[^{m[1]}]" if int(m[1]) <= len(footnotes) else m[0], converted)
+        converted += f"\n{notes}\n"
+    if not _markdown_cannot_show(cleaned) and renders_within_allow_list(converted):
         return converted
     # The conversion can be broken out of (a ``` line in a code block, a bracket in
-    # alt text or a link): the build trusts an article body, so keep the cleaned HTML
-    # itself, which Markdown passes through as it is.
+    # alt text or a link), or loses structure: the build trusts an article body, so
+    # keep the cleaned HTML itself, which Markdown passes through as it is. The notes
+    # follow it, where its links to "#fn:1" find them.
     removed["bodies kept as cleaned HTML"] += 1
-    return cleaned.strip() + "\n"
+    return cleaned.strip() + "\n" + (f"\n{notes}\n" if notes else "")
 
 
-# What Markdown may make of an imported body: the allow-list plus the tags and the
-# heading ids that Markdown itself writes.
+# What Markdown may make of an imported body: the allow-list plus the tags, the
+# heading ids and the footnotes that Markdown itself writes.
 _RENDERED_TAGS = ARTICLE_TAGS | {"div"}
 _RENDERED_ATTRIBUTES = {"href", "src", "alt", "title", "id"}
+_FOOTNOTE_CLASSES = {("a", "footnote-ref"), ("a", "footnote-backref"), ("div", "footnote")}
 
 
 def renders_within_allow_list(markdown_text: str) -> bool:
@@ -646,10 +786,14 @@ def renders_within_allow_list(markdown_text: str) -> bool:
     for element in lxml.html.fragment_fromstring(rendered, create_parent="div").iter():
         if not isinstance(element.tag, str):
             return False  # a comment or processing instruction came from the source
-        if element.tag not in _RENDERED_TAGS or set(element.attrib) - _RENDERED_ATTRIBUTES:
+        if element.tag not in _RENDERED_TAGS or set(element.attrib) - _RENDERED_ATTRIBUTES - {"class"}:
+            return False
+        if "class" in element.attrib and (element.tag, element.get("class")) not in _FOOTNOTE_CLASSES:
             return False
         for attribute in ("href", "src"):
             url = "".join(element.get(attribute, "").split()).lower()
+            if url.startswith("#"):  # a footnote's "#fn:1": a place in the page itself
+                continue
             if ":" in url.split("/", 1)[0] and not url.startswith(("http:", "https:")):
                 return False
     return True

@@ -8,6 +8,7 @@ between versions and exporters (``http://wordpress.org/export/1.2/`` or ``https:
 
 import datetime
 import email.utils
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from .text import (
     article_markdown,
     comment_markdown,
     image_urls,
+    is_web_url,
     markdown_text,
     person_name,
     plain_text,
@@ -196,6 +198,7 @@ class Index:
     channel_date: datetime.datetime | None = None  # when the export was made
     # The old site's host: ids are unique per WordPress site, not across sites.
     site: str = ""
+    base_url: str = ""  # the old site's address, for relative links in a post without its own
 
     def key(self, kind: str, source_id: str) -> str:
         return ContentStore.key(SOURCE, f"{self.site}:{kind}", source_id)
@@ -216,6 +219,7 @@ def build_index(path: Path, store: ContentStore) -> Index:
     for name, element in channel(path, with_comments=False):  # the index needs no comments
         if name in ("wp:base_site_url", "link") and not index.site:
             index.site = normalised_url(text_of(element)) or "site"
+            index.base_url = text_of(element).strip()
         elif name == "wp:author":
             values = {qualified(part.tag): text_of(part) for part in element}
             login = values.get("wp:author_login", "")
@@ -339,7 +343,10 @@ class WordPressImport:
 
     def write_post(self, item: Item, kind: str, slug: str, title: str, what: str):
         fields, removed = item.fields, self.report.removed
-        body = article_markdown(fields.get("content:encoded", ""), removed)
+        body = article_markdown(
+            fields.get("content:encoded", ""), removed,
+            base_url=item.link if is_web_url(item.link) else self.index.base_url,
+            attachments=self.index.attachments, footnotes=self.footnotes(item, what))
         date = self.post_date(item, what)
         draft_because = ("" if STATUS_MAP[fields.get("wp:status", "publish")] == "published"
                          else f"WordPress: {fields.get('wp:status')}")
@@ -379,6 +386,23 @@ class WordPressImport:
         for url in image_urls(body) + ([metadata["Image"]] if metadata["Image"] else []):
             self.images.add((url, relative))
         return date
+
+    def footnotes(self, item: Item, what: str) -> list[tuple[str, str]]:
+        """The block editor's footnotes, (id, note HTML), which it keeps in the post's
+        ``footnotes`` meta as JSON: ``[{"id": …, "content": …}, …]``."""
+        stored = item.meta.get("footnotes", "")
+        if not stored.strip():
+            return []
+        try:
+            notes = json.loads(stored)
+        except ValueError:
+            notes = None
+        if not isinstance(notes, list) or not all(
+                isinstance(n, dict) and isinstance(n.get("id"), str) for n in notes):
+            self.report.warn(f"{what}: its footnotes are not the block editor's JSON; "
+                             "imported without them")
+            return []
+        return [(note["id"], str(note.get("content") or "")) for note in notes]
 
     def terms(self, item: Item) -> tuple[str, list[str]]:
         """Pelican has one category: the first becomes it, later ones become tags.
