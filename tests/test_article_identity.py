@@ -132,3 +132,18 @@ def test_a_page_may_carry_an_id(tmp_path):
     site = publish_site(tmp_path / "output", PATH=str(content))
     assert errors(site) == []
     assert site.soup("over-ons/").find("h1").get_text(strip=True) == "Over ons"
+
+
+def test_an_explicit_id_keeps_its_entry_id_when_a_dated_one_equals_it(tmp_path):
+    content = shutil.copytree(SAME_SECOND, tmp_path / "content")
+    articles = content / "articles" / "2016"
+    dated = articles / "koffie-met-inkoop.md"
+    dated.write_text(dated.read_text(encoding="utf-8").replace("Id: wp-101\n", ""), encoding="utf-8")
+    explicit = articles / "een-klacht-is-een-cadeautje.md"
+    explicit.write_text(explicit.read_text(encoding="utf-8").replace(
+        "Id: wp-102", "Id: artikel-100000"), encoding="utf-8")
+    site = publish_site(tmp_path / "output", PATH=str(content), ARTICLE_ID_SINCE="2016-03-01")
+    ids = feed_ids(site)
+    assert ids["een-klacht-is-een-cadeautje"] == "tag:ruimte-en-richting.example,2016-03-01:artikel-100000"
+    assert ids["koffie-met-inkoop"] == ids["een-klacht-is-een-cadeautje"] + "-koffie-met-inkoop"
+    assert errors(site) == []

@@ -86,15 +86,20 @@ def assign_entry_ids(generator) -> None:
     for same in by_id.values():
         if len(same) < 2:
             continue
-        paths = sorted(os.path.relpath(article.source_path) for article in same)
-        if getattr(same[0], "id", None):
+        explicit = sorted(os.path.relpath(a.source_path) for a in same if getattr(a, "id", None))
+        if len(explicit) > 1:
             logger.error("%s: field 'Id' is %r, as in %s; give each article its own Id",
-                         paths[0], same[0].id, ", ".join(paths[1:]))
+                         explicit[0], next(a.id for a in same if getattr(a, "id", None)),
+                         ", ".join(explicit[1:]))
+        dated = [a for a in same if not getattr(a, "id", None)]
+        if not dated:
             continue
+        # An explicit Id keeps its entry id; the dated ones that clash get their slug.
+        paths = sorted(os.path.relpath(article.source_path) for article in same)
         logger.warning("%s: published in the same second as %s; their feed ids now include "
                        "the slug. Give each an 'Id' line (e.g. 'Id: %s') to keep them fixed",
-                       paths[0], ", ".join(paths[1:]), same[0].slug)
-        for article in same:
+                       paths[0], ", ".join(paths[1:]), dated[0].slug)
+        for article in dated:
             article.entry_id = f"{_dated_id(article, authority)}-{article.slug}"
 
 

@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 from adviesblog_common.headers import format_header
 
 from .content_index import content_slugs
-from .store import EARLIEST_DATE, ContentStore, Orphan, Report, finish, safe_id, utc_iso
+from .store import EARLIEST_DATE, ContentStore, Orphan, Report, finish, plausible, safe_id, utc_iso
 from .text import BodyTooLarge, comment_markdown, person_name
-from .wordpress import Index, build_index, normalised_url
+from .wordpress import Index, UniqueIds, build_index, normalised_url
 from .xmlstream import local_name, records, text_of
 
 SOURCE = "disqus"
@@ -51,11 +51,11 @@ def parse_iso(value: str) -> datetime.datetime | None:
     """A UTC moment; None for a missing, invalid or placeholder date."""
     try:
         moment = datetime.datetime.fromisoformat(value.strip())
-        moment = (moment.astimezone(datetime.UTC) if moment.tzinfo
-                  else moment.replace(tzinfo=datetime.UTC))
-    except (ValueError, OverflowError):
+    except ValueError:
         return None
-    return moment if moment >= EARLIEST_DATE else None
+    if plausible(moment) is None:
+        return None
+    return moment.astimezone(datetime.UTC) if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
 
 
 @dataclass
@@ -105,6 +105,9 @@ class DisqusImport:
         self.matcher = matcher
         self.threads: dict[str, Thread] = {}
         self.kept_posts: set[str] = set()
+        # Disqus ids are unique in a real export; a repeated or missing one must not
+        # let one comment overwrite another.
+        self.post_ids = UniqueIds()
 
     def index(self) -> None:
         for element in records(self.path, depth=1, root=DISQUS):
@@ -130,7 +133,11 @@ class DisqusImport:
 
     def post(self, element) -> None:
         report = self.report
-        post_id = safe_id(disqus_id(element))
+        raw_id = disqus_id(element)
+        post_id = self.post_ids.assign(safe_id(raw_id))
+        if post_id != safe_id(raw_id):
+            report.warn(f"disqus post {raw_id or '(without an id)'}: another post in the export "
+                        f"has this id too; imported as {post_id}")
         if is_true(element, "isSpam"):
             report.counts["skipped: spam comments"] += 1
             return

@@ -61,9 +61,27 @@ def safe_id(raw: str) -> str:
     return "h" + hashlib.sha256(raw.encode("utf-8")).hexdigest()[:12]
 
 
-# Old exports write placeholders (year 1, 1970, WordPress's "-0001") for dates they
-# lost; no blog post or comment is older than this.
+# Old exports write placeholders (year 1, 1970, WordPress's "-0001", 9999) for dates
+# they lost; no blog post or comment is older than the first, and the site reads no
+# year after the second.
 EARLIEST_DATE = datetime.datetime(1990, 1, 1, tzinfo=datetime.UTC)
+LATEST_DATE = datetime.datetime(2999, 12, 31, 23, 59, 59, tzinfo=datetime.UTC)
+
+
+def plausible(moment: datetime.datetime | None) -> datetime.datetime | None:
+    """``moment`` if it can be a real post's or comment's date, else None.
+
+    A moment without a zone is compared as UTC; a zone that pushes it out of
+    Python's range makes it implausible too.
+    """
+    if moment is None:
+        return None
+    try:
+        in_utc = (moment.astimezone(datetime.UTC) if moment.tzinfo
+                  else moment.replace(tzinfo=datetime.UTC))
+    except (OverflowError, ValueError):
+        return None
+    return moment if EARLIEST_DATE <= in_utc <= LATEST_DATE else None
 
 
 def utc_iso(moment: datetime.datetime) -> str:
@@ -154,9 +172,19 @@ class ContentStore:
         except ValueError as error:
             raise ValueError(f"{self.state_path}: not valid JSON ({error}); restore it from "
                              "version control before importing again") from error
-        if state.get("version") != STATE_VERSION:
-            raise ValueError(f"{self.state_path}: unknown version {state.get('version')!r}")
-        return {key: (entry["path"], entry["sha256"]) for key, entry in state["entries"].items()}
+        if not isinstance(state, dict) or state.get("version") != STATE_VERSION:
+            version = state.get("version") if isinstance(state, dict) else None
+            raise ValueError(f"{self.state_path}: unknown version {version!r}")
+        restore = "; restore it from version control before importing again"
+        if not isinstance(state.get("entries"), dict):
+            raise ValueError(f"{self.state_path}: no 'entries' object{restore}")
+        entries = {}
+        for key, entry in state["entries"].items():
+            if not (isinstance(entry, dict) and _is_entry(entry.get("path"), entry.get("sha256"))):
+                raise ValueError(f"{self.state_path}: entry {key!r} is not a path and a "
+                                 f"SHA-256{restore}")
+            entries[key] = (entry["path"], entry["sha256"])
+        return entries
 
     def _replay_journal(self) -> bool:
         """Take in the writes of a run that stopped before saving the state."""
@@ -170,7 +198,9 @@ class ContentStore:
         for number, line in enumerate(text.splitlines(), 1):
             try:
                 key, path, sha256 = json.loads(line)
-            except ValueError:
+                if not (isinstance(key, str) and _is_entry(path, sha256)):
+                    raise ValueError(line)
+            except (ValueError, TypeError):
                 # Later lines are still good. The file this line was about is on disk
                 # unrecorded; the importers recognise it there (see SlugAllocator).
                 self.report.warn(f"{self.journal_path}, line {number}: damaged (a run was "
@@ -211,7 +241,8 @@ class ContentStore:
         if entry:
             relative_path = entry[0]
         path = os.path.abspath(os.path.join(self.content_root, relative_path))
-        if not path.startswith(os.path.abspath(self.content_root) + os.sep):
+        # realpath: a symlinked folder inside content/ must not lead a write outside it.
+        if not os.path.realpath(path).startswith(os.path.realpath(self.content_root) + os.sep):
             raise ValueError(f"refused to write {relative_path!r}: outside {self.content_root}")
         new_hash = digest(text)
         try:
@@ -310,6 +341,10 @@ class ContentStore:
             if not unchanged:
                 write_atomically(path, text)
         return str(path)
+
+
+def _is_entry(path, sha256) -> bool:
+    return isinstance(path, str) and isinstance(sha256, str) and len(sha256) == 64
 
 
 def _cell(value: str) -> str:

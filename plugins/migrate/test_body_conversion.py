@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from migrate import import_wordpress
+from migrate.text import article_markdown
 from pelicanconf import MARKDOWN
 from tests.support import comment_files, in_ci, publish_site, read_source
 
@@ -366,3 +367,22 @@ def test_lists_in_a_row_start_numbers_footers_and_headerless_tables_keep_their_s
     assert len(prose.find_all("ol", recursive=False)) == 3
     assert prose.select("table")[1].find("th") is None
     assert texts(prose, "tfoot td") == ["Totaal", "3"]
+
+
+@pytest.mark.parametrize("html, shown", [
+    ("<pre>```python\nprint('hallo')\n```</pre><p>Daarna &lt;b&gt;vet&lt;/b&gt;.</p>",
+     ["```python\nprint('hallo')\n```", "Daarna <b>vet</b>."]),
+    ("<pre>een ```` regel</pre>", ["een ```` regel"]),
+])
+def test_a_code_block_holding_a_fence_stays_one_block(html, shown):
+    soup = render(article_markdown(html, Counter(), wordpress=False))
+    assert [block.get_text().strip() for block in soup.find_all(["pre", "p"])] == shown
+
+
+def test_an_image_whose_address_was_removed_leaves_its_description(tmp_path):
+    markdown_body = article_markdown(
+        '<p><img src="data:image/png;base64,AAAA" alt="Schermafbeelding *oud*"> van de site</p>',
+        Counter(), wordpress=False)
+    soup = render(markdown_body)
+    assert soup.find("img") is None
+    assert soup.get_text().strip() == "Schermafbeelding *oud* van de site"

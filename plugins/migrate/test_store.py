@@ -167,3 +167,23 @@ def test_a_run_after_a_cut_off_journal_starts_its_lines_on_a_fresh_line(
     text = journal.read_text(encoding="utf-8")
     assert text.startswith(damaged + "\n")  # not glued to the next run's first line
     assert [json.loads(line) for line in text[len(damaged) + 1:].splitlines()]
+
+
+@pytest.mark.parametrize("state", [
+    "[]", '{"version": 1, "entries": []}', '{"version": 1}',
+    '{"version": 1, "entries": {"wxr:x": {"path": null, "sha256": "0"}}}',
+])
+def test_a_state_file_of_the_wrong_shape_is_a_clear_error(tmp_path, export, state):
+    write_file(tmp_path / "content" / ".migrate" / "state.json", state)
+    with pytest.raises(ValueError, match=r"state\.json: .*(version|entries|entry)"):
+        import_wordpress(export, tmp_path / "content")
+
+
+def test_journal_lines_of_the_wrong_shape_are_skipped_with_a_warning(tmp_path, export):
+    content = tmp_path / "content"
+    import_wordpress(export, content)
+    before = snapshot(content)
+    write_file(content / ".migrate" / "journal.jsonl", '123\n[[1], [2], [3]]\n["k", null, "x"]\n')
+    report, _ = import_wordpress(export, content)
+    assert len([w for w in report.warnings if "journal.jsonl, line" in w]) == 3
+    assert snapshot(content) == before

@@ -15,7 +15,13 @@ from migrate import SourceError, import_disqus, import_wordpress, text
 from migrate.test_tasks import invoke
 from migrate.wordpress import normalised_url
 from site_nl.drafts import dutch_slug
-from tests.support import build_site, comment_files, publish_site, read_source, snapshot
+from tests.support import (
+    build_site,
+    comment_files,
+    publish_site,
+    read_source,
+    snapshot,
+)
 
 WP = "{http://wordpress.org/export/1.2/}"
 # The host of the fixtures' old blog, part of every imported Id.
@@ -380,3 +386,59 @@ def test_a_reply_to_a_comment_that_is_not_imported_is_shown_without_a_parent(tmp
     assert any(o.source_id == f"wxr comment {reply['source_id']}" for o in report.orphans)
     site = publish_site(tmp_path / "output", PATH=str(content))
     assert [m for m in site.messages() if "parent" in m] == []
+
+
+# Found by an attack on a fresh clone
+
+def test_addresses_in_terms_alt_text_and_title_slugs_are_not_published(tmp_path, data):
+    content = tmp_path / "content"
+    report, _ = import_wordpress(data("wxr_addresses_in_terms_and_alt_text.xml"), content)
+    (post,) = articles(content).values()
+    assert post["category"] == "Teamwerk" and post["tags"] == "vragen"
+    assert "@" not in post["image_alt"] and "10.9.8.7" not in post["image_alt"]
+    assert "oud-adviesblog" not in post["slug"]
+    assert report.removed["email addresses"] >= 2
+    site = publish_site(tmp_path / "output", PATH=str(content))
+    leaked = ("jan@", "ans@", "vragen@", "10.2.3.4", "10.9.8.7")
+    assert [(path, address) for path, data in snapshot(site.output).items()
+            for address in leaked if address.encode() in data] == []
+
+
+def test_impossible_post_and_comment_dates_count_as_missing(tmp_path, data):
+    content = tmp_path / "content"
+    report, _ = import_wordpress(data("wxr_impossible_dates.xml"), content)
+    posts = list(articles(content).values())
+    assert [p["status"] for p in posts] == ["draft", "draft"]
+    assert {p["date"] for p in posts} == {"2024-01-02T09:30:00Z"}
+    dates = {c["author"]: c["date"] for c in comment_files(content).values()}
+    assert dates == {"Ria": "2024-01-02T09:30:00Z", "Sem": "2024-01-02T09:30:00Z"}
+    site = build_site("pelicanconf.py", tmp_path / "output", PATH=str(content))
+    assert [m for m in site.messages() if "date" in m.lower()] == []
+
+
+def test_repeated_and_missing_disqus_ids_overwrite_no_comment(tmp_path, data):
+    content = tmp_path / "content"
+    import_wordpress(data("wxr_comment_rules.xml"), content)
+    (content / "articles" / "2019").mkdir()
+    (content / "articles" / "2019" / "werken-op-afstand.md").write_text(
+        "Title: Werken op afstand\nDate: 2019-05-02 09:00\n\nTekst.\n", encoding="utf-8")
+    export = data("disqus_repeated_and_missing_post_ids.xml")
+    report, _ = import_disqus(export, content)
+    by_author = {c["author"]: c["path"].parent.name for c in comment_files(content).values()
+                 if c["source"] == "disqus"}
+    assert by_author == {"Lotte": "feedback-geven", "Bert": "werken-op-afstand",
+                         "Nina": "werken-op-afstand", "Omar": "werken-op-afstand"}
+    assert len([w for w in report.warnings if "has this id too" in w]) == 2
+    again, _ = import_disqus(export, content)
+    assert set(again.files) == {"unchanged"}
+
+
+def test_a_symlinked_folder_cannot_lead_a_write_outside_content(tmp_path, data):
+    outside = tmp_path / "buiten"
+    outside.mkdir()
+    content = tmp_path / "content"
+    (content / "articles").mkdir(parents=True)
+    (content / "articles" / "2019").symlink_to(outside)
+    with pytest.raises(ValueError, match="outside"):
+        import_wordpress(data("wxr_duplicate_post_ids.xml"), content)
+    assert list(outside.iterdir()) == []

@@ -661,6 +661,21 @@ class _Converter(MarkdownConverter):
         first, *rest = text.split("\n")
         return bullet + first + "".join(f"\n    {line}" if line else "\n" for line in rest) + "\n"
 
+    def convert_pre(self, el, text, parent_tags):
+        # A fence longer than any run of backticks in the code: a ``` line in an old
+        # post's code block must not end the block.
+        longest = max((len(run) for run in re.findall(r"`+", text or "")), default=0)
+        fence = "`" * max(3, longest + 1)
+        opening, _, rest = super().convert_pre(el, text, parent_tags).partition("```")
+        code, _, closing = rest.rpartition("```")
+        return f"{opening}{fence}{code}{fence}{closing}" if code else opening
+
+    def convert_img(self, el, text, parent_tags):
+        if not el.attrs.get("src"):
+            # The allow-list removed a data: or script URL; the description stays.
+            return escape_markdown(el.attrs.get("alt") or "", in_link=False)
+        return super().convert_img(el, text, parent_tags)
+
     convert_del = _inline_html("del")
     convert_s = _inline_html("s")
     convert_ins = _inline_html("ins")

@@ -19,11 +19,12 @@ from adviesblog_common.headers import format_header
 from site_nl.drafts import dutch_slug
 
 from .content_index import SlugAllocator
-from .store import EARLIEST_DATE, ContentStore, Orphan, Report, finish, safe_id, utc_iso
+from .store import ContentStore, Orphan, Report, finish, plausible, safe_id, utc_iso
 from .text import (
     BodyTooLarge,
     article_markdown,
     comment_markdown,
+    has_private_data,
     image_urls,
     is_web_url,
     markdown_text,
@@ -164,7 +165,7 @@ def parse_wp_date(value: str, *, utc: bool) -> datetime.datetime | None:
         moment = datetime.datetime.strptime(value.strip(), "%Y-%m-%d %H:%M:%S")
     except ValueError:
         return None
-    return moment.replace(tzinfo=datetime.UTC) if utc else moment
+    return plausible(moment.replace(tzinfo=datetime.UTC) if utc else moment)
 
 
 def metadata_date(moment: datetime.datetime) -> str:
@@ -243,7 +244,7 @@ def build_index(path: Path, store: ContentStore) -> Index:
                 else:
                     wanted = (Path(recorded).stem if recorded else
                               dutch_slug(unquote(item.fields.get("wp:post_name", "")))
-                              or dutch_slug(plain_text(item.fields.get("title", "")))
+                              or dutch_slug(remove_private_data(plain_text(item.fields.get("title", ""))))
                               or f"{item.kind}-{item.id}")
                     slug = slugs.allocate(key, wanted, item.id)
                 index.slugs[item.id] = slug
@@ -261,7 +262,7 @@ def _rfc822(value: str) -> datetime.datetime | None:
         moment = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    return moment if moment >= EARLIEST_DATE else None
+    return plausible(moment)
 
 
 class WordPressImport:
@@ -373,7 +374,7 @@ class WordPressImport:
             "Summary": markdown_text(remove_private_data(
                 plain_text(fields.get("excerpt:encoded", "")), removed)),
             "Image": public_url(image, removed),
-            "Image_alt": plain_text(image_alt) if image else "",
+            "Image_alt": remove_private_data(plain_text(image_alt), removed) if image else "",
             "Status": "draft" if draft_because else "",
             "Comments": "closed" if fields.get("wp:comment_status") == "closed" and kind == "post" else "",
         }
@@ -413,6 +414,11 @@ class WordPressImport:
         categories, tags = {}, {}
         for domain, name in item.categories:
             name = plain_text(name).replace(",", " ")
+            if has_private_data(name):
+                # A term names a page and a feed of its own: one holding an address
+                # is left out rather than published as "[e-mailadres verwijderd]".
+                remove_private_data(name, self.report.removed)
+                continue
             if domain in ("", "category") and name:
                 categories.setdefault(name.casefold(), name)
             elif domain in ("post_tag", "tag") and name:
