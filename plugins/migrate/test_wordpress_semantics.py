@@ -6,6 +6,7 @@ import email.utils
 import os
 import shutil
 import xml.etree.ElementTree as ET
+from collections import Counter
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -442,3 +443,11 @@ def test_a_symlinked_folder_cannot_lead_a_write_outside_content(tmp_path, data):
     with pytest.raises(ValueError, match="outside"):
         import_wordpress(data("wxr_duplicate_post_ids.xml"), content)
     assert list(outside.iterdir()) == []
+
+
+def test_a_percent_encoded_address_in_an_author_link_is_not_published():
+    removed = Counter()
+    assert text.public_url("https://anna.example/?mail=anna%40voorbeeld.nl", removed) == ""
+    assert removed["email addresses"] == 1
+    assert text.public_url("https://anna.example/over%20mij", removed) == (
+        "https://anna.example/over%20mij")

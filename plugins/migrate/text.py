@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from html.parser import HTMLParser
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import ftfy
 import lxml.etree
@@ -853,8 +853,9 @@ def public_url(raw: str, removed: Counter) -> str:
     url = repair(raw).strip()
     if not url.lower().startswith(("http://", "https://")) or any(c.isspace() for c in url):
         return ""
-    if has_private_data(url):
-        remove_private_data(url, removed)
+    # "%40" is an "@" to whoever follows the link.
+    if has_private_data(unquote(url)):
+        remove_private_data(unquote(url), removed)
         return ""
     return url
 
