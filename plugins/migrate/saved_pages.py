@@ -18,6 +18,7 @@ teasers, empty layout tables, "Scroll naar boven", phone numbers, copyright line
 Nothing is fetched: the libraries get parsed pages, never a URL.
 """
 
+import codecs
 import datetime
 import hashlib
 import json
@@ -29,7 +30,7 @@ from pathlib import Path
 import lxml.html
 import trafilatura
 from babel.dates import get_month_names
-from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, Tag
+from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, NavigableString, Tag
 from bs4.builder import ParserRejectedMarkup
 from htmldate import find_date
 from trafilatura.readability_lxml import Document
@@ -38,11 +39,14 @@ from adviesblog_common.headers import format_header
 from site_nl.drafts import dutch_slug
 
 from .content_index import SlugAllocator
-from .store import ContentStore, Report, finish, safe_id, utc_iso
+from .store import ContentStore, Report, finish, plausible, safe_id, utc_iso
 from .text import (
+    MAX_NESTING,
     BodyTooLarge,
     article_markdown,
+    check_body_size,
     comment_markdown,
+    flattened,
     markdown_text,
     person_name,
     plain_text,
@@ -56,6 +60,17 @@ PAGE_SUFFIXES = (".html", ".htm")
 # trafilatura's own limit for a page; a page saved with its images inline stays
 # below it, and a bigger file would hold the import for minutes.
 MAX_PAGE_BYTES = 20_000_000
+# Real pages nest some 30 elements deep. A deeper one is broken or hostile, and each
+# level costs every step that looks at an element's text or ancestors: it is flattened
+# at this depth, its text kept, before anything else reads it.
+PAGE_NESTING = 2 * MAX_NESTING
+# Exports of other kinds that end up among saved pages, by the root element of their
+# XML, and the importer to use instead.
+OTHER_EXPORTS = {"rss": "a WordPress export (WXR) or feed: use `invoke import-wordpress`",
+                 "feed": "a feed: use `invoke import-wordpress` for a WordPress export",
+                 "disqus": "a Disqus export: use `invoke import-disqus`"}
+_XML_ROOT = re.compile(rb"\s*(?:<\?.*?\?>\s*|<!--.*?-->\s*|<!DOCTYPE[^>]*>\s*)*<([\w:-]+)",
+                       re.DOTALL | re.IGNORECASE)
 
 # Theme containers of the article body. Generic ones (article, main, body) are left
 # to the extractors, which weigh what is in them.
@@ -150,7 +165,7 @@ def parse_date(text: str) -> datetime.datetime | None:
     text = (text or "").strip()
     try:
         moment = datetime.datetime.fromisoformat(text)
-        return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
+        return plausible(moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC))
     except ValueError:
         pass
     found = _WRITTEN_DATE.search(text)
@@ -163,9 +178,9 @@ def parse_date(text: str) -> datetime.datetime | None:
     if found["ampm"]:
         hour = hour % 12 + (12 if found["ampm"].lower() == "pm" else 0)
     try:
-        return datetime.datetime(int(found["year"] or found["year2"]), month,
-                                 int(found["day"] or found["day2"]), hour, minute,
-                                 tzinfo=datetime.UTC)
+        return plausible(datetime.datetime(int(found["year"] or found["year2"]), month,
+                                           int(found["day"] or found["day2"]), hour, minute,
+                                           tzinfo=datetime.UTC))
     except ValueError:
         return None
 
@@ -222,10 +237,13 @@ def article_date(soup: Tag, url: str) -> datetime.datetime | None:
     for texts in sources:
         if found := most_precise(texts):
             return found
-    found = find_date(lxml.html.fromstring(str(soup)), extensive_search=False, original_date=True,
-                      outputformat="%Y-%m-%dT%H:%M:%S", url=url or None)
-    if found:
-        return parse_date(found)
+    try:
+        found = find_date(lxml.html.fromstring(str(soup)), extensive_search=False,
+                          original_date=True, outputformat="%Y-%m-%dT%H:%M:%S", url=url or None)
+    except (ValueError, OverflowError):  # a time zone such as +99:00 in the page's metadata
+        found = None
+    if found and (moment := parse_date(found)):
+        return moment
     in_url = _URL_DATE.search(url)
     return datetime.datetime(*map(int, in_url.groups()), tzinfo=datetime.UTC) if in_url else None
 
@@ -247,9 +265,9 @@ def meta_content(soup: Tag, *names: str) -> str:
     return ""
 
 
-def is_furniture(element: Tag) -> bool:
-    text = " ".join(element.get_text(" ").split())
-    if not text or len(text) > FURNITURE_MAX_LENGTH:
+def is_furniture(text: str | None) -> bool:
+    """Whether an element with this text (from short_texts) is furniture."""
+    if not text:
         return False
     if FURNITURE_TEXT.match(text):
         return True
@@ -263,13 +281,17 @@ def strip_furniture(body: Tag, removed: Counter, selectors=PAGE_FURNITURE) -> No
     # theme using the class name for something else.
     most = len(body.get_text()) / 2
     for element in body.select(", ".join(selectors)):
-        if not element.decomposed and len(element.get_text()) <= most:
+        if not decomposed(element) and len(element.get_text()) <= most:
             element.decompose()
+    # Taken before any block goes: a block is looked at before what is inside it, and
+    # what goes is never inside a block still to be looked at, so the texts stay true.
+    texts = short_texts(body)
     for element in body.find_all(["p", "div", "span", "li", "a", "h2", "h3", "h4", "small"]):
-        if element.decomposed or not is_furniture(element):
+        text = texts.get(id(element))
+        if decomposed(element) or not is_furniture(text):
             continue
         removed["page furniture"] += 1
-        if _TEASER_HEADING.match(element.get_text(" ").strip()):
+        if _TEASER_HEADING.match(text):
             # "Lees ook" above a list of links: the list is the teaser.
             teasers = element.find_next_sibling()
             if teasers is not None and teasers.name in ("ul", "ol") and is_all_links(teasers):
@@ -277,8 +299,43 @@ def strip_furniture(body: Tag, removed: Counter, selectors=PAGE_FURNITURE) -> No
         element.decompose()
     for table in body.find_all("table"):
         # Layout tables that held spacers or scripts leave only empty cells behind.
-        if not table.decomposed and not table.get_text(strip=True) and table.find("img") is None:
+        if not decomposed(table) and not table.get_text(strip=True) and table.find("img") is None:
             table.decompose()
+
+
+def decomposed(element: Tag) -> bool:
+    # bs4's own ``decomposed`` looks up an attribute a live tag lacks, which Tag.__getattr__
+    # turns into a search of the element's whole subtree.
+    return vars(element).get("_decomposed", False)
+
+
+def short_texts(body: Tag) -> dict[int, str]:
+    """The text of each element of ``body``, whitespace collapsed, by id(); None when
+    longer than FURNITURE_MAX_LENGTH.
+
+    Built from the innermost elements out, so that the page is read once rather than
+    once for every element around each word.
+    """
+    parts: dict[int, list[str] | None] = {}
+    texts = {}
+    for node in reversed(list(body.descendants)):  # everything inside an element comes first
+        if isinstance(node, Tag):
+            inner = parts.pop(id(node), [])
+            text = None if inner is None else " ".join(reversed(inner))
+        elif type(node) is NavigableString:  # as get_text: no comments, no scripts
+            text = " ".join(node.split())
+        else:
+            continue
+        if text is not None and len(text) > FURNITURE_MAX_LENGTH:
+            text = None
+        if isinstance(node, Tag):
+            texts[id(node)] = text
+        siblings = parts.setdefault(id(node.parent), [])
+        if text is None:
+            parts[id(node.parent)] = None
+        elif text and siblings is not None:
+            siblings.append(text)
+    return texts
 
 
 def is_all_links(element: Tag) -> bool:
@@ -310,11 +367,29 @@ def most_agreed(candidates: dict[str, str]) -> tuple[str, float]:
     return name, max(agreements[name], default=1.0)
 
 
+# Elements a code block cannot stand in: text runs on around them.
+_INLINE_PARENTS = {"a", "b", "em", "i", "li", "p", "span", "strong", "td", "th"}
+
+
+def inline_code_as_code(extracted: str | None) -> str | None:
+    """trafilatura writes every ``<code>`` as ``<pre>``, also one inside a sentence or
+    a link; there it is inline code again, or the sentence and the link break apart."""
+    if not extracted or "<pre" not in extracted:
+        return extracted
+    tree = lxml.html.fragment_fromstring(extracted, create_parent="div")
+    for pre in tree.iter("pre"):
+        parent = pre.getparent()
+        if parent is not None and parent.tag in _INLINE_PARENTS and not pre.findall(".//br") \
+                and "\n" not in pre.text_content().strip():
+            pre.tag = "code"
+    return lxml.html.tostring(tree, encoding="unicode")
+
+
 def body_candidates(page_html: str, soup: Tag, removed: Counter) -> dict[str, str]:
     """The article body as trafilatura, the theme and readability see it, best first."""
-    candidates = {"trafilatura": trafilatura.extract(
+    candidates = {"trafilatura": inline_code_as_code(trafilatura.extract(
         page_html, output_format="html", fast=True, with_metadata=False, include_comments=False,
-        include_tables=True, include_formatting=True, include_links=True, include_images=True)}
+        include_tables=True, include_formatting=True, include_links=True, include_images=True))}
     container = first(soup, BODY_SELECTORS)
     if container is not None:
         strip_furniture(container, removed, CONTAINER_FURNITURE)
@@ -341,10 +416,19 @@ class SavedPagesImport:
                 self.report.error(f"{path}: {size:,} bytes is over the limit of "
                                   f"{MAX_PAGE_BYTES:,} for a page; not imported")
                 return None
+            data = path.read_bytes()
+            root = _XML_ROOT.match(data[:4096].removeprefix(codecs.BOM_UTF8))
+            kind = OTHER_EXPORTS.get(root[1].decode("ascii", "replace").lower()) if root else None
+            if kind:
+                self.report.error(f"{path}: {kind}; not imported as a saved page")
+                return None
             with warnings.catch_warnings():
                 # A page that only holds an address is still a page: nothing is fetched.
                 warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
-                return BeautifulSoup(path.read_bytes(), "lxml")
+                soup = BeautifulSoup(data, "lxml")
+                if nesting(soup) > PAGE_NESTING:
+                    soup = BeautifulSoup(flattened(str(soup), self.report.removed, PAGE_NESTING), "lxml")
+                return soup
         except (OSError, ParserRejectedMarkup, ValueError, RecursionError) as error:
             self.report.error(f"{path}: could not be read as an HTML page ({error}); not imported")
             return None
@@ -354,10 +438,14 @@ class SavedPagesImport:
         soup = self.read(path)
         if soup is None:
             return
-        if not soup.get_text(strip=True):
+        page_text = soup.get_text()
+        if not page_text.strip():
             report.counts["skipped: pages without article text"] += 1
             report.warn(f"{path}: no text in the page; not imported")
             return
+        # The body is part of the page's text: over the limit, the page is refused now
+        # rather than after the extractors spent minutes on it.
+        check_body_size(page_text)
         canonical = soup.find("link", rel="canonical")
         url = (canonical.get("href") if canonical else "") or meta_content(soup, "og:url")
         comments = self.read_comments(soup, path)
@@ -405,17 +493,16 @@ class SavedPagesImport:
             report.counts["articles as draft (no date found)"] += 1
             report.warn(f"{path}: no date found; imported as a draft dated by the file's "
                         f"modification time {utc_iso(date)}: set the date before publishing")
-        try:
-            markdown = article_markdown(str(body.body or body), report.removed, wordpress=False,
-                                        base_url=url)
-        except BodyTooLarge as error:
-            report.error(f"{path}: {error}")
-            return
+        markdown = article_markdown(str(body.body or body), report.removed, wordpress=False,
+                                    base_url=url)
         source_id = self.source_id(path, url, title, None if draft else date)
         key = ContentStore.key(SOURCE, "article", source_id)
         recorded = self.store.recorded_path(key)
-        slug = self.slugs.allocate(key, Path(recorded).stem if recorded else dutch_slug(title),
-                                   hashlib.sha1(source_id.encode()).hexdigest()[:6])
+        digest = hashlib.sha1(source_id.encode()).hexdigest()[:6]
+        slug = dutch_slug(title)
+        if not re.search(r"[^\W_]", slug):  # a title of emoji or dashes: "-" or nothing
+            slug = f"pagina-{digest}"
+        slug = self.slugs.allocate(key, Path(recorded).stem if recorded else slug, digest)
         metadata = {
             "Title": remove_private_data(title, report.removed),
             "Date": utc_iso(date),
@@ -471,6 +558,9 @@ class SavedPagesImport:
         items = [li for li in comment_list.find_all(["li", "article"])
                  if any(c in ("comment", "pingback", "trackback") for c in li.get("class", []))
                  or (li.get("id") or "").startswith(("comment-", "li-comment-"))]
+        item_ids = {id(item) for item in items}
+        numbers: dict[int, str] = {}  # id() of an item → the number its comment got
+        taken = set()
         found = []
         for item in items:
             number = re.sub(r"^(?:li-)?comment-", "", item.get("id", "")) or None
@@ -495,9 +585,19 @@ class SavedPagesImport:
                 heading.decompose()
             text = content.decode_contents()
             number = safe_id(number) if number else hashlib.sha1(text.encode()).hexdigest()[:10]
-            parent_item = item.find_parent(lambda tag: tag in items)
-            parent = re.sub(r"^(?:li-)?comment-", "", parent_item.get("id", "")) if parent_item else ""
-            parent = safe_id(parent) if parent else ""
+            if number in taken:
+                # A theme or a saved copy that repeats an id: both comments are kept.
+                repeated, count = number, 2
+                while safe_id(f"{repeated}-{count}") in taken:
+                    count += 1
+                number = safe_id(f"{repeated}-{count}")
+                report.warn(f"comment {repeated} on {path}: the page has this id more than "
+                            f"once; imported this one as comment {number}")
+            taken.add(number)
+            numbers[id(item)] = number
+            # By identity: bs4 compares tags by their whole content.
+            parent_item = next((tag for tag in item.parents if id(tag) in item_ids), None)
+            parent = numbers[id(parent_item)] if parent_item is not None else ""
             classes = item.get("class", [])
             kind = "pingback" if "pingback" in classes else "trackback" if "trackback" in classes else "comment"
             try:
@@ -522,6 +622,15 @@ class SavedPagesImport:
         return found
 
 
+def nesting(soup: Tag) -> int:
+    """How deep the elements of ``soup`` nest."""
+    depths = {id(soup): 0}
+    for element in soup.descendants:
+        if isinstance(element, Tag):
+            depths[id(element)] = depths[id(element.parent)] + 1
+    return max(depths.values())
+
+
 def comment_heading(content: Tag, author: str) -> Tag | None:
     """The first block of a comment when it only names the author (and says when)."""
     block = next((child for child in content.children
@@ -543,5 +652,11 @@ def import_saved_pages(paths: list[Path], content_dir: Path, *, dry_run: bool = 
     store = ContentStore(content_dir, report)
     importer = SavedPagesImport(store)
     for path in files:
-        importer.page(path)
+        try:
+            importer.page(path)
+        except BodyTooLarge as error:
+            report.error(f"{path}: {error}")
+        except Exception as error:  # one page that breaks a library must not stop the others
+            report.error(f"{path}: could not be imported ({type(error).__name__}: {error}); "
+                         "not imported")
     return report, finish(store, report_path)

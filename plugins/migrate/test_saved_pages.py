@@ -5,6 +5,7 @@ import hashlib
 import os
 import shutil
 import socket
+import time
 
 import markdown
 import pytest
@@ -12,6 +13,7 @@ from bs4 import BeautifulSoup
 
 from migrate import import_saved_pages
 from migrate.saved_pages import parse_date
+from migrate.text import NESTING_FLATTENED
 from tests.support import comment_files, private_data_in, publish_site, read_source, snapshot
 
 FURNITURE = ("Scroll naar boven", "Bel ons", "98 76 54 32", "Deel dit", "Facebook",
@@ -270,3 +272,181 @@ def test_two_pages_with_one_canonical_url_are_both_kept_with_a_warning(tmp_path,
     written = [read_source(p) for p in (content / "articles").rglob("*.md")]
     assert len(written) == len({a["id"] for a in written}) == 2
     assert any("date_in_json_ld.html" in w and "date_in_byline.html" in w for w in report.warnings)
+
+
+def saved_page(title: str, body: str, head: str = "", after: str = "") -> str:
+    """A small saved page of a WordPress theme."""
+    return (f"<html><head><title>{title}</title>{head}</head><body><article>"
+            f'<h1 class="entry-title">{title}</h1><div class="entry-content">{body}</div>'
+            f"</article>{after}</body></html>")
+
+
+PARAGRAPH = ("<p>Een team dat samen plant, haalt vaker zijn doelen. "
+             "Begin klein en houd het overleg kort.</p>")
+
+
+def published(moment: str) -> str:
+    return f'<meta property="article:published_time" content="{moment}">'
+
+
+def test_a_page_nested_100000_deep_is_flattened_in_seconds(tmp_path):
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    # Unclosed elements, as a broken editor saves them: each one inside the last.
+    (pages / "diep.html").write_text(saved_page(
+        "Diep genest", PARAGRAPH + "<div>" * 100_000 + "<p>Het einde van het verhaal.</p>",
+        published("2016-02-09T10:00:00Z")), encoding="utf-8")
+    started = time.monotonic()
+    report, _ = import_saved_pages([pages], tmp_path / "content")
+    assert time.monotonic() - started < 20
+    article = read_source(tmp_path / "content" / "articles" / "2016" / "diep-genest.md")
+    text = rendered(article).get_text(" ")
+    assert "Begin klein" in text and "Het einde van het verhaal." in text
+    assert report.removed[NESTING_FLATTENED] > 99_000 and not report.errors
+
+
+@pytest.mark.parametrize("placeholder", [
+    "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00", "2016-02-09T10:00:00+99:00",
+    "0001-01-01T00:00:00", "1970-01-01T00:00:00Z", "31 februari 2016",
+])
+def test_a_placeholder_or_broken_date_counts_as_missing(tmp_path, placeholder):
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "a-zonder-datum.html").write_text(
+        saved_page("Zonder datum", PARAGRAPH, published(placeholder)), encoding="utf-8")
+    # The next source of the date is read instead.
+    (pages / "b-datum-in-de-byline.html").write_text(saved_page(
+        "Datum in de byline", '<p class="byline">Door Anna, 11 maart 2015</p>' + PARAGRAPH,
+        published(placeholder)), encoding="utf-8")
+    (pages / "c-goede-datum.html").write_text(
+        saved_page("Goede datum", PARAGRAPH, published("2016-02-09T10:00:00Z")), encoding="utf-8")
+    report, _ = import_saved_pages([pages], tmp_path / "content")
+    assert not report.errors and report.counts["articles"] == 3
+    assert article_titled(tmp_path / "content", "Zonder datum")["status"] == "draft"
+    assert article_titled(tmp_path / "content", "Datum in de byline")["date"] == "2015-03-11T00:00:00Z"
+    assert article_titled(tmp_path / "content", "Goede datum")["date"] == "2016-02-09T10:00:00Z"
+
+
+def test_a_page_that_fails_unexpectedly_is_an_error_and_the_rest_is_imported(tmp_path,
+                                                                            monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("kapotte datum")
+    monkeypatch.setattr("migrate.saved_pages.find_date", broken)
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "a-htmldate-faalt.html").write_text(saved_page("Faalt", PARAGRAPH), encoding="utf-8")
+    (pages / "b-gewoon.html").write_text(
+        saved_page("Gewoon", PARAGRAPH, published("2016-02-09T10:00:00Z")), encoding="utf-8")
+    report, _ = import_saved_pages([pages], tmp_path / "content")
+    error, = report.errors
+    assert "a-htmldate-faalt.html" in error and "kapotte datum" in error
+    assert report.counts["articles"] == 1 and article_titled(tmp_path / "content", "Gewoon")
+
+
+def comment(number: str, author: str, text: str, replies: str = "") -> str:
+    children = f'<ol class="children">{replies}</ol>' if replies else ""
+    return (f'<li id="comment-{number}" class="comment"><div class="comment-author">'
+            f'<cite class="fn">{author}</cite></div><div class="comment-content"><p>{text}</p>'
+            f"</div>{children}</li>")
+
+
+def comments_page(*items: str) -> str:
+    return saved_page("Reacties", PARAGRAPH, published("2016-02-09T10:00:00Z"),
+                      f'<div id="comments"><ol class="comment-list">{"".join(items)}</ol></div>')
+
+
+def test_a_repeated_comment_id_keeps_both_comments(tmp_path):
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "dubbel-id.html").write_text(comments_page(
+        comment("5", "Anna", "Eerste reactie."),
+        comment("5", "Bram", "Tweede reactie.", comment("6", "Cor", "Antwoord aan Bram."))),
+        encoding="utf-8")
+    report, _ = import_saved_pages([pages], tmp_path / "content")
+    comments = comment_files(tmp_path / "content")
+    assert comments["html-5"]["author"] == "Anna" and comments["html-5-2"]["author"] == "Bram"
+    assert comments["html-6"]["parent"] == "html-5-2"
+    assert any("comment 5 on" in w and "dubbel-id.html" in w and "5-2" in w
+               for w in report.warnings)
+
+
+def test_thousands_of_comments_are_threaded_in_linear_time(tmp_path):
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "veel-reacties.html").write_text(comments_page(
+        *(comment(str(n), f"Lezer {n}", f"Reactie {n}") for n in range(1, 3001)),
+        comment("3001", "Lezer", "Laatste", comment("3002", "Antwoord", "Een antwoord"))),
+        encoding="utf-8")
+    started = time.monotonic()
+    report, _ = import_saved_pages([pages], tmp_path / "content")
+    assert time.monotonic() - started < 15
+    comments = comment_files(tmp_path / "content")
+    assert len(comments) == 3002 and comments["html-3002"]["parent"] == "html-3001"
+    assert "parent" not in comments["html-3000"]
+
+
+def test_a_page_with_too_much_text_is_refused_before_extraction(tmp_path, monkeypatch):
+    def extractor(*args, **kwargs):
+        raise AssertionError("the extractors ran on a page over the limit")
+    monkeypatch.setattr("migrate.text.MAX_BODY_CHARACTERS", 5_000)
+    monkeypatch.setattr("migrate.saved_pages.trafilatura.extract", extractor)
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "te-veel-tekst.html").write_text(saved_page("Te veel", PARAGRAPH * 100),
+                                              encoding="utf-8")
+    report, _ = import_saved_pages([pages], tmp_path / "content")
+    error, = report.errors
+    assert "te-veel-tekst.html" in error and "over the limit of 5,000" in error
+
+
+@pytest.mark.parametrize("title", ["🙂🙂🙂", "———", "!!!"])
+def test_a_title_without_letters_gets_a_slug_from_its_source(tmp_path, title):
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "geen-letters.html").write_text(saved_page(title, PARAGRAPH, published(
+        "2016-02-09T10:00:00Z") + '<link rel="canonical" href="https://oud.example/geen-letters/">'),
+        encoding="utf-8")
+    import_saved_pages([pages], tmp_path / "content")
+    digest = hashlib.sha1(b"oud.example/geen-letters").hexdigest()[:6]
+    article = read_source(tmp_path / "content" / "articles" / "2016" / f"pagina-{digest}.md")
+    assert article["title"] == title and article["slug"] == f"pagina-{digest}"
+
+
+@pytest.mark.parametrize(("export", "importer"), [
+    ('<?xml version="1.0" encoding="UTF-8"?>\n<!-- export -->\n<rss version="2.0" '
+     'xmlns:wp="http://wordpress.org/export/1.2/"><channel><title>Oud</title></channel></rss>',
+     "import-wordpress"),
+    ('\ufeff<?xml version="1.0"?><disqus xmlns="http://disqus.com"><thread dsq:id="1">'
+     "<title>Oud</title></thread></disqus>", "import-disqus"),
+    ('<feed xmlns="http://www.w3.org/2005/Atom"><title>Oud</title></feed>', "import-wordpress"),
+])
+def test_an_export_given_as_a_page_is_refused_with_the_importer_to_use(tmp_path, export,
+                                                                       importer):
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "export.html").write_text(export, encoding="utf-8")
+    (pages / "pagina.html").write_text(
+        saved_page("Gewoon", PARAGRAPH, published("2016-02-09T10:00:00Z")), encoding="utf-8")
+    report, _ = import_saved_pages([pages], tmp_path / "content")
+    error, = report.errors
+    assert "export.html" in error and importer in error
+    assert report.counts["articles"] == 1
+
+
+def test_inline_code_stays_in_its_sentence_and_its_link(tmp_path):
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    body = (PARAGRAPH + "<p>Draai eerst <code>make test</code> en lees dan "
+            '<a href="https://voorbeeld.example/handleiding">de uitleg bij <code>invoke</code></a>'
+            " voordat je publiceert.</p><pre><code>make publish\nmake serve</code></pre>" + PARAGRAPH)
+    (pages / "inline-code.html").write_text(
+        saved_page("Werken met de terminal", body, published("2019-04-01T08:00:00Z")),
+        encoding="utf-8")
+    content = tmp_path / "content"
+    import_saved_pages([pages], content)
+    (article,) = [read_source(p) for p in (content / "articles").rglob("*.md")]
+    soup = rendered(article)
+    sentence = next(p for p in soup.find_all("p") if "Draai eerst" in p.get_text())
+    assert [code.get_text() for code in sentence.find_all("code")] == ["make test", "invoke"]
+    assert sentence.find("a")["href"] == "https://voorbeeld.example/handleiding"
+    assert [pre.get_text().strip() for pre in soup.find_all("pre")] == ["make publish\nmake serve"]

@@ -234,19 +234,20 @@ def _fragment(markup: str, removed: Counter):
     if any(error.type_name == "ERR_RESOURCE_LIMIT" for error in parser.error_log):
         # libxml2 stops reading at 256 levels and drops the rest. Python's parser has
         # no such limit: flattened there first, the whole body reaches the tree.
-        root = lxml.html.fragment_fromstring(_flattened(markup, removed), create_parent="div")
+        root = lxml.html.fragment_fromstring(flattened(markup, removed), create_parent="div")
     _limit_nesting(root, removed)
     return root
 
 
 class _Flattener(HTMLParser):
-    """HTML re-written without the tags nested over MAX_NESTING deep; their text stays.
+    """HTML re-written without the tags nested over ``limit`` deep; their text stays.
 
     Linear in the input: an end tag is looked for among the innermost open tags only.
     """
 
-    def __init__(self):
+    def __init__(self, limit: int):
         super().__init__(convert_charrefs=False)
+        self.limit = limit
         self.parts, self.open, self.dropped = [], [], 0
 
     def handle_starttag(self, tag, attrs):
@@ -254,26 +255,26 @@ class _Flattener(HTMLParser):
             self.handle_startendtag(tag, attrs)
             return
         self.open.append(tag)
-        if len(self.open) > MAX_NESTING:
+        if len(self.open) > self.limit:
             self.dropped += 1
             self.parts.append(" " if tag in BLOCK_TAGS else "")
         else:
             self.parts.append(self.get_starttag_text())
 
     def handle_startendtag(self, tag, attrs):
-        if len(self.open) < MAX_NESTING:
+        if len(self.open) < self.limit:
             self.parts.append(self.get_starttag_text())
 
     def handle_endtag(self, tag):
-        innermost = self.open[-2 * MAX_NESTING:]
+        innermost = self.open[-2 * self.limit:]
         if tag not in innermost:
             return
         depth = len(self.open) - innermost[::-1].index(tag)
         del self.open[depth - 1:]
-        self.parts.append(f"</{tag}>" if depth <= MAX_NESTING else " " if tag in BLOCK_TAGS else "")
+        self.parts.append(f"</{tag}>" if depth <= self.limit else " " if tag in BLOCK_TAGS else "")
 
     def handle_data(self, data):
-        if not (len(self.open) > MAX_NESTING and self.open[-1] in _VERBATIM_TAGS):
+        if not (len(self.open) > self.limit and self.open[-1] in _VERBATIM_TAGS):
             self.parts.append(data)
 
     def handle_entityref(self, name):
@@ -283,8 +284,9 @@ class _Flattener(HTMLParser):
         self.parts.append(f"&#{name};")
 
 
-def _flattened(markup: str, removed: Counter) -> str:
-    flattener = _Flattener()
+def flattened(markup: str, removed: Counter, limit: int = MAX_NESTING) -> str:
+    """``markup`` without the tags nested over ``limit`` deep, in one linear pass."""
+    flattener = _Flattener(limit)
     flattener.feed(markup)
     flattener.close()
     removed[NESTING_FLATTENED] += flattener.dropped
@@ -662,6 +664,8 @@ class _Converter(MarkdownConverter):
         return bullet + first + "".join(f"\n    {line}" if line else "\n" for line in rest) + "\n"
 
     def convert_pre(self, el, text, parent_tags):
+        if "pre" in parent_tags:
+            return text  # a <pre> in a <pre> (extractors write them) is one block
         # A fence longer than any run of backticks in the code: a ``` line in an old
         # post's code block must not end the block.
         longest = max((len(run) for run in re.findall(r"`+", text or "")), default=0)
@@ -672,8 +676,9 @@ class _Converter(MarkdownConverter):
 
     def convert_img(self, el, text, parent_tags):
         if not el.attrs.get("src"):
-            # The allow-list removed a data: or script URL; the description stays.
-            return escape_markdown(el.attrs.get("alt") or "", in_link=False)
+            # The allow-list removed a data: or script URL: an image with no address
+            # would show nothing and stop the build.
+            return ""
         return super().convert_img(el, text, parent_tags)
 
     convert_del = _inline_html("del")
