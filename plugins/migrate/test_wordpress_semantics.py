@@ -309,12 +309,18 @@ def test_a_disqus_message_over_the_limit_is_named_and_skipped(tmp_path, data):
 
 # Disqus dates
 
-def test_a_disqus_date_in_year_1_is_treated_as_missing(tmp_path, data):
+def disqus_site(tmp_path, data):
+    """The WordPress fixture's articles and one written by hand, for Disqus threads."""
     content = tmp_path / "content"
     import_wordpress(data("wxr_comment_rules.xml"), content)
     (content / "articles" / "2019").mkdir()
     (content / "articles" / "2019" / "werken-op-afstand.md").write_text(
         "Title: Werken op afstand\nDate: 2019-05-02 09:00\n\nTekst.\n", encoding="utf-8")
+    return content
+
+
+def test_a_disqus_date_in_year_1_is_treated_as_missing(tmp_path, data):
+    content = disqus_site(tmp_path, data)
     saved = datetime.datetime(2024, 2, 3, 4, 5, 6, tzinfo=datetime.UTC)
     export = with_mtime(data("disqus_year_0001.xml"), tmp_path / "disqus.xml", saved)
     report, _ = import_disqus(export, content)
@@ -418,11 +424,7 @@ def test_impossible_post_and_comment_dates_count_as_missing(tmp_path, data):
 
 
 def test_repeated_and_missing_disqus_ids_overwrite_no_comment(tmp_path, data):
-    content = tmp_path / "content"
-    import_wordpress(data("wxr_comment_rules.xml"), content)
-    (content / "articles" / "2019").mkdir()
-    (content / "articles" / "2019" / "werken-op-afstand.md").write_text(
-        "Title: Werken op afstand\nDate: 2019-05-02 09:00\n\nTekst.\n", encoding="utf-8")
+    content = disqus_site(tmp_path, data)
     export = data("disqus_repeated_and_missing_post_ids.xml")
     report, _ = import_disqus(export, content)
     by_author = {c["author"]: c["path"].parent.name for c in comment_files(content).values()
