@@ -163,6 +163,7 @@ class ContentStore:
         self._changed = self._replay_journal()
         self._journal = None
         self._authors_written: set[str] = set()
+        self._resolved_folders: dict[str, bool] = {}
 
     def _load_state(self) -> dict:
         try:
@@ -222,6 +223,18 @@ class ContentStore:
         self._journal.write(json.dumps([key, relative_path, sha256], ensure_ascii=False) + "\n")
         self._journal.flush()
 
+    def _inside_content(self, folder: str) -> bool:
+        """Whether ``folder`` really is under content/, symlinks followed.
+
+        A symlinked folder must not lead a write outside. Only the folder counts: a
+        write replaces a symlink at the file itself rather than following it. Folders
+        repeat (one per article's comments), so each is resolved once a run.
+        """
+        if folder not in self._resolved_folders:
+            self._resolved_folders[folder] = (os.path.realpath(folder) + os.sep).startswith(
+                os.path.realpath(self.content_root) + os.sep)
+        return self._resolved_folders[folder]
+
     @staticmethod
     def key(source: str, kind: str, source_id: str) -> str:
         return f"{source}:{kind}:{source_id}"
@@ -241,8 +254,7 @@ class ContentStore:
         if entry:
             relative_path = entry[0]
         path = os.path.abspath(os.path.join(self.content_root, relative_path))
-        # realpath: a symlinked folder inside content/ must not lead a write outside it.
-        if not os.path.realpath(path).startswith(os.path.realpath(self.content_root) + os.sep):
+        if not self._inside_content(os.path.dirname(path)):
             raise ValueError(f"refused to write {relative_path!r}: outside {self.content_root}")
         new_hash = digest(text)
         try:
