@@ -386,3 +386,16 @@ def test_an_image_whose_address_was_removed_is_left_out(tmp_path):
     soup = render(markdown_body)
     assert soup.find("img") is None
     assert soup.get_text().strip() == "van de site"
+
+
+@pytest.mark.parametrize("stored", ['{"niet": "een lijst"}', "[" * 100_000 + "]" * 100_000])
+def test_footnotes_that_are_not_the_block_editors_json_are_a_warning(tmp_path, data, stored):
+    export = tmp_path / "body_wordpress_media.xml"
+    source = data("body_wordpress_media.xml").read_text(encoding="utf-8")
+    start = source.index("<wp:meta_value><![CDATA[[{", source.index("[footnotes]"))
+    end = source.index("]]></wp:meta_value>", start)
+    export.write_text(source[:start] + f"<wp:meta_value><![CDATA[{stored}" + source[end:],
+                      encoding="utf-8")
+    report, _ = import_wordpress(export, tmp_path / "content")
+    assert any("footnotes are not the block editor's JSON" in w for w in report.warnings)
+    assert report.counts["posts"] >= 1

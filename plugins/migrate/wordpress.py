@@ -396,7 +396,7 @@ class WordPressImport:
             return []
         try:
             notes = json.loads(stored)
-        except ValueError:
+        except (ValueError, RecursionError):
             notes = None
         if not isinstance(notes, list) or not all(
                 isinstance(n, dict) and isinstance(n.get("id"), str) for n in notes):
