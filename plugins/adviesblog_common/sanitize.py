@@ -31,7 +31,8 @@ EMAIL_PLACEHOLDER = "[e-mailadres verwijderd]"
 IP_PLACEHOLDER = "[IP-adres verwijderd]"
 # Matching starts only where a run of address characters starts, so that a long run
 # without an "@" is read once, not once per character.
-_EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+# Letters of any script: mail servers accept "zoë@voorbeeld.nl" and "jan@café.nl" (RFC 6531).
+_EMAIL = re.compile(r"(?<![\w.%+-])[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}")
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _IPV4 = re.compile(rf"(?<![\d.]){_OCTET}(?:\.{_OCTET}){{3}}(?!\.?\d)")
 _IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?![\w:])"
