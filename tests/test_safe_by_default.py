@@ -331,15 +331,18 @@ def test_reply_link_subject_carries_the_title_escaped_once(tmp_path):
 
 # --- Content errors name the file --------------------------------------------------------
 
-def test_slug_with_path_characters_is_refused_and_overwrites_nothing(tmp_path):
+@pytest.mark.parametrize("name, field, error", [
+    ("indringer", "Slug: ../2024/met-reacties", "field 'Slug' is '../2024/met-reacties'"),
+    ("kaper", "Save_as: 2024/met-reacties/index.html", "unknown field 'Save_as'"),
+])
+def test_a_slug_or_save_as_cannot_write_over_another_page(tmp_path, name, field, error):
     content = small_site(tmp_path)
-    write_file(content / "articles" / "indringer.md",
-               "Title: Indringer\nDate: 2024-04-01\nAuthor: anna-jansen\n"
-               "Slug: ../2024/met-reacties\n\nNiet mijn pagina.\n")
+    write_file(content / "articles" / f"{name}.md",
+               f"Title: {name.capitalize()}\nDate: 2024-04-01\nAuthor: anna-jansen\n"
+               f"{field}\n\nNiet mijn pagina.\n")
     site = publish_site(tmp_path / "output", PATH=str(content))
     assert site.soup(ARTICLE_PAGE).select_one("main h1").get_text() == "Met reacties"
-    assert any("indringer.md" in m and "field 'Slug' is '../2024/met-reacties'" in m
-               for m in errors(site)), errors(site)
+    assert any(f"{name}.md" in m and error in m for m in errors(site)), errors(site)
 
 
 def test_title_continued_on_a_second_line_reads_as_one_title(tmp_path):
@@ -388,15 +391,6 @@ def test_page_named_after_a_folder_of_the_site_is_an_error_not_a_crash(tmp_path,
     index = site.output / slug / "index.html"
     assert not index.exists() or "Onze" not in index.read_text(encoding="utf-8")
 
-
-def test_save_as_cannot_write_over_another_page(tmp_path):
-    content = small_site(tmp_path)
-    write_file(content / "articles" / "kaper.md",
-               "Title: Kaper\nDate: 2024-04-01\nAuthor: anna-jansen\n"
-               "Save_as: 2024/met-reacties/index.html\n\nNiet mijn pagina.\n")
-    site = publish_site(tmp_path / "output", PATH=str(content))
-    assert site.soup(ARTICLE_PAGE).select_one("main h1").get_text() == "Met reacties"
-    assert any("kaper.md" in m and "unknown field 'Save_as'" in m for m in errors(site))
 
 
 def test_two_spellings_of_one_series_slug_are_one_series_with_an_error(tmp_path):

@@ -94,15 +94,22 @@ def test_count_on_cards_and_in_json_ld(site):
     assert ld["commentCount"] == 6
 
 
-def test_a_file_with_personal_data_or_a_bad_date_is_an_error(tmp_path):
+def article_with_comments(tmp_path, comments: dict[str, str]) -> Path:
+    """An article "Stuk" by Anna Jansen with these comment files, by file name."""
     content = tmp_path / "content"
     write_file(content / "authors" / "anna-jansen.md", "Name: Anna Jansen\n\nBio.\n")
     write_file(content / "articles" / "stuk.md",
                "Title: Stuk\nDate: 2024-01-01\nAuthor: anna-jansen\n\nTekst.\n")
-    write_file(content / "comments" / "stuk" / "a.md",
-               "id: a\nauthor: Piet\nemail: piet@voorbeeld.example\ndate: 2024-01-02\n\nHoi.\n")
-    write_file(content / "comments" / "stuk" / "b.md",
-               "id: b\nauthor: Kees\ndate: gisteren\n\nHoi.\n")
+    for name, text in comments.items():
+        write_file(content / "comments" / "stuk" / name, text)
+    return content
+
+
+def test_a_file_with_personal_data_or_a_bad_date_is_an_error(tmp_path):
+    content = article_with_comments(tmp_path, {
+        "a.md": "id: a\nauthor: Piet\nemail: piet@voorbeeld.example\ndate: 2024-01-02\n\nHoi.\n",
+        "b.md": "id: b\nauthor: Kees\ndate: gisteren\n\nHoi.\n",
+    })
     site = publish_site(tmp_path / "output", PATH=str(content))
     messages = site.messages()
     assert any("a.md, line 3: field 'email' holds personal data" in m for m in messages)
@@ -113,14 +120,10 @@ def test_a_file_with_personal_data_or_a_bad_date_is_an_error(tmp_path):
 
 def test_control_characters_never_reach_the_page_from_a_body_or_a_name(tmp_path):
     # Found by tests/test_hostile_input_property.py: nh3 writes &#x1b; as the character.
-    content = tmp_path / "content"
-    write_file(content / "authors" / "anna-jansen.md", "Name: Anna Jansen\n\nBio.\n")
-    write_file(content / "articles" / "stuk.md",
-               "Title: Stuk\nDate: 2024-01-01\nAuthor: anna-jansen\n\nTekst.\n")
-    write_file(content / "comments" / "stuk" / "a.md",
-               "id: a\nauthor: Piet\ndate: 2024-01-02\n\nVoor &#x1b; en &#1; na.\n")
-    write_file(content / "comments" / "stuk" / "b.md",
-               "id: b\nauthor: Kees \ufffe\ndate: 2024-01-02\n\nHoi.\n")
+    content = article_with_comments(tmp_path, {
+        "a.md": "id: a\nauthor: Piet\ndate: 2024-01-02\n\nVoor &#x1b; en &#1; na.\n",
+        "b.md": "id: b\nauthor: Kees \ufffe\ndate: 2024-01-02\n\nHoi.\n",
+    })
     site = publish_site(tmp_path / "output", PATH=str(content))
     page = (site.output / "2024" / "stuk" / "index.html").read_text(encoding="utf-8")
     assert "Voor  en  na." in page and "\x1b" not in page and "\x01" not in page
@@ -132,14 +135,10 @@ def test_control_characters_never_reach_the_page_from_a_body_or_a_name(tmp_path)
 def test_a_body_of_deeply_nested_lists_is_an_error_not_a_crash(tmp_path):
     # Found by tests/test_hostile_input_property.py: Python-Markdown recursed past
     # Python's stack on "+ + + …" and the RecursionError stopped the whole build.
-    content = tmp_path / "content"
-    write_file(content / "authors" / "anna-jansen.md", "Name: Anna Jansen\n\nBio.\n")
-    write_file(content / "articles" / "stuk.md",
-               "Title: Stuk\nDate: 2024-01-01\nAuthor: anna-jansen\n\nTekst.\n")
-    write_file(content / "comments" / "stuk" / "diep.md",
-               "id: diep\nauthor: Piet\ndate: 2024-01-02\n\n" + "+ " * 600 + "\n")
-    write_file(content / "comments" / "stuk" / "antwoord.md",
-               "id: antwoord\nparent: diep\nauthor: Kees\ndate: 2024-01-03\n\nHoi.\n")
+    content = article_with_comments(tmp_path, {
+        "diep.md": "id: diep\nauthor: Piet\ndate: 2024-01-02\n\n" + "+ " * 600 + "\n",
+        "antwoord.md": "id: antwoord\nparent: diep\nauthor: Kees\ndate: 2024-01-03\n\nHoi.\n",
+    })
     site = publish_site(tmp_path / "output", PATH=str(content))
     assert any("diep.md: the body nests lists or quotes too deeply" in m
                for m in site.messages()), site.messages()
