@@ -54,6 +54,7 @@ from .text import (
     remove_private_data,
 )
 from .wordpress import normalised_url
+from .xmlstream import KINDS
 
 SOURCE = "html"
 PAGE_SUFFIXES = (".html", ".htm")
@@ -64,11 +65,7 @@ MAX_PAGE_BYTES = 20_000_000
 # level costs every step that looks at an element's text or ancestors: it is flattened
 # at this depth, its text kept, before anything else reads it.
 PAGE_NESTING = 2 * MAX_NESTING
-# Exports of other kinds that end up among saved pages, by the root element of their
-# XML, and the importer to use instead.
-OTHER_EXPORTS = {"rss": "a WordPress export (WXR) or feed: use `invoke import-wordpress`",
-                 "feed": "a feed: use `invoke import-wordpress` for a WordPress export",
-                 "disqus": "a Disqus export: use `invoke import-disqus`"}
+# Exports that end up among saved pages are known by the root element of their XML.
 _XML_ROOT = re.compile(rb"\s*(?:<\?.*?\?>\s*|<!--.*?-->\s*|<!DOCTYPE[^>]*>\s*)*<([\w:-]+)",
                        re.DOTALL | re.IGNORECASE)
 
@@ -418,9 +415,10 @@ class SavedPagesImport:
                 return None
             data = path.read_bytes()
             root = _XML_ROOT.match(data[:4096].removeprefix(codecs.BOM_UTF8))
-            kind = OTHER_EXPORTS.get(root[1].decode("ascii", "replace").lower()) if root else None
-            if kind:
-                self.report.error(f"{path}: {kind}; not imported as a saved page")
+            root_name = root[1].decode("ascii", "replace").lower() if root else "html"
+            if root_name != "html" and root_name in KINDS:
+                self.report.error(f"{path}: this file looks like {KINDS[root_name]}; not "
+                                  "imported as a saved page")
                 return None
             with warnings.catch_warnings():
                 # A page that only holds an address is still a page: nothing is fetched.

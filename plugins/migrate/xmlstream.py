@@ -23,7 +23,8 @@ KINDS = {
     "rss": "a WordPress export (WXR) or an RSS feed; import a WXR with 'invoke import-wordpress'",
     "disqus": "a Disqus export; import it with 'invoke import-disqus'",
     "html": "an HTML page; import saved pages with 'invoke import-html'",
-    "feed": "an Atom feed, which holds too little to import",
+    "feed": ("an Atom feed, which holds too little to import; export a WXR from WordPress "
+             "and import it with 'invoke import-wordpress'"),
 }
 
 
