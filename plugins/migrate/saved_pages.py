@@ -24,7 +24,7 @@ import hashlib
 import json
 import re
 import warnings
-from collections import Counter
+from collections import Counter, deque
 from pathlib import Path
 
 import lxml.html
@@ -204,9 +204,10 @@ def json_ld_dates(soup: Tag) -> list[str]:
             data = json.loads(script.string or "")
         except (ValueError, RecursionError):
             continue
-        stack = [data]
+        # Breadth first, so that the page's own object comes before those inside it.
+        stack = deque([data])
         while stack:
-            item = stack.pop(0)
+            item = stack.popleft()
             if isinstance(item, list):
                 stack += item
             elif isinstance(item, dict) and item.get("@type") not in ("Comment", "Review"):
