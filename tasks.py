@@ -20,6 +20,7 @@ CONFIG = {
     "output": "output",
     "host": "127.0.0.1",
     "port": 8000,
+    "smtp_port": 8025,
     "translations": ROOT / "theme" / "translations",
     "templates": ROOT / "theme" / "templates",
 }
@@ -43,12 +44,13 @@ def build(c):
     run_pelican("-s", CONFIG["settings_base"])
 
 
-@task(help={"host": "address to listen on", "port": "port to listen on"})
-def serve(c, host=CONFIG["host"], port=CONFIG["port"]):
-    """Build, serve at http://127.0.0.1:8000 and rebuild on every change."""
-    print(f"Serving the site at http://{host}:{port}/ (Ctrl-C stops)", flush=True)
-    run_pelican("-s", CONFIG["settings_base"], "--autoreload", "--listen",
-                "--bind", host, "--port", str(port))
+@task(help={"host": "address to listen on", "port": "port of the site and the service",
+            "smtp_port": "port of the local mail catcher's SMTP server"})
+def serve(c, host=CONFIG["host"], port=CONFIG["port"], smtp_port=CONFIG["smtp_port"]):
+    """Build and serve site, follow service and mail catcher on one port; rebuild on change."""
+    from service.devserver import serve as serve_everything
+
+    serve_everything(CONFIG["settings_base"], host, int(port), int(smtp_port))
 
 
 @task(pre=[clean])
@@ -203,3 +205,19 @@ def bench_import(c, comments=50_000, paragraphs=1):
     c.run(f"{timer}{sys.executable} -m invoke --search-root {ROOT} import-wordpress {export} "
           f"--content {folder / 'content'} --report {folder / 'report.txt'} > {folder / 'out.txt'}")
     print(f"Import output and report in {folder}")
+
+
+@task(positional=["action"], help={
+    "action": "list, stats, export, import or delete", "state": "list: only this state",
+    "scope": "list: only this scope", "out": "export: write the CSV here",
+    "file": "import: the CSV file", "legacy": "import: accept rows without consent, marked legacy",
+    "dry_run": "import: check and count only", "address": "delete: the address to erase",
+    "yes": "delete: do not ask first", "settings": "settings file (default: publishconf.py)"})
+def subscribers(c, action, state="", scope="", out="", file="", legacy=False, dry_run=False,
+                address="", yes=False, settings=CONFIG["settings_publish"]):
+    """Administer the follow service's subscribers: list, stats, export, import, delete."""
+    from service.admin import run
+
+    if code := run(action, settings, state=state, scope=scope, out=out, file=file,
+                   legacy=legacy, dry_run=dry_run, address=address, yes=yes):
+        raise Exit(code=code)

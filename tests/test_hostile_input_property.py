@@ -429,7 +429,13 @@ def elements_lxml(html: str) -> list[Element]:
     return found
 
 
-def executable_content(html: str, *, email: bool, fragment: bool = False) -> list[str]:
+# The follow service's own pages (volg/pagina/) also hold its unsubscribe request form
+# and one-button forms that post to the page's own address (no action).
+SERVICE_FORM_ACTIONS = (FOLLOW_ACTION, FOLLOW_ACTION + "afmelden/", None)
+
+
+def executable_content(html: str, *, email: bool, fragment: bool = False,
+                       service_page: bool = False) -> list[str]:
     """Everything in ``html`` that could run, embed or restyle content, as messages.
 
     Parsed twice, by Python's HTML parser and by libxml2's, so that a page one of
@@ -455,7 +461,8 @@ def executable_content(html: str, *, email: bool, fragment: bool = False) -> lis
             if element.tag in EMBEDDING_TAGS:
                 theirs = (element.tag == "form" and not email and not fragment
                           and element.classes == ["follow__form"]
-                          and element.attributes.get("action") == FOLLOW_ACTION)
+                          and element.attributes.get("action") in (
+                              SERVICE_FORM_ACTIONS if service_page else (FOLLOW_ACTION,)))
                 if not theirs:
                     problems.append(f"{where}: an embedding element")
             if element.tag == "meta" and element.attributes.get("http-equiv", "").lower() == \
@@ -508,7 +515,9 @@ def site_problems(built) -> list[str]:
         email = editions in page.parents and page.parent != editions
         html = page.read_text(encoding="utf-8")
         problems += [f"{page.relative_to(built.output)}: {p}"
-                     for p in executable_content(html, email=email)]
+                     for p in executable_content(
+                         html, email=email,
+                         service_page=built.output / "volg" / "pagina" in page.parents)]
     for feed in sorted((built.output / "feeds").rglob("*.xml")):
         problems += feed_problems(feed)
     # pelican-sitemap keeps its state in a module global that only a build that ends

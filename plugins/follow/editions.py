@@ -10,7 +10,8 @@ size at which Gmail clips a message: an article too long for that is cut after
 the last whole top-level block that fits, and ends with a link to read on at the
 site. Its unsubscribe link is the service's generic page (see ``unsubscribe_url``);
 the sender replaces that exact string with each subscriber's one-click link, as
-``editions.json`` says.
+``editions.json`` says. Each article's record there also holds its summary, from
+which the build (``FOLLOW_DIGEST_SINCE``) and the sender render digests (``digest``).
 """
 
 import bisect
@@ -20,7 +21,6 @@ import json
 import logging
 import os
 
-import css_inline
 from markupsafe import Markup
 from pelican.generators import Generator
 
@@ -34,13 +34,14 @@ from adviesblog_common.links import (
     parse_fragment,
 )
 
+from .digest import TEMPLATE_SETTINGS, new_inliner, render_digest_parts, render_email
 from .plaintext import html_to_text
 
 logger = logging.getLogger(__name__)
 
 GMAIL_CLIP_BYTES = 100 * 1024
-# The settings the email templates read; passing only these keeps rendering cheap.
-TEMPLATE_SETTINGS = ("SITENAME", "SITE_CONTACT", "THEME_COLORS", "DEFAULT_LANG")
+# Format 1 gained keys (frequency; summary_html and summary_text per article) that a
+# reader of the first version can ignore, so it is still format 1.
 EDITIONS_FORMAT = 1
 
 
@@ -92,6 +93,14 @@ def fits_in_gmail(markup: str) -> bool:
     return len(markup.encode("utf-8")) < GMAIL_CLIP_BYTES
 
 
+def article_summary(article, base: str) -> tuple[Markup, str]:
+    """The article's summary as email HTML (absolute URLs, every image with an alt) and text."""
+    # The build made the summary (Markdown output): safe to show.
+    summary = Markup(with_alt_text(absolute_urls(article.get_summary(f"{base}/"),
+                                                 f"{base}/{article.url}")))
+    return summary, html_to_text(summary).strip()
+
+
 class EditionsGenerator(Generator):
     """Renders the email editions once every article is final."""
 
@@ -99,17 +108,18 @@ class EditionsGenerator(Generator):
         settings = self.settings
         self.base = site_base_url(settings)
         self.folder = settings["FOLLOW_EDITIONS_PATH"].strip("/")
-        self.inliner = css_inline.CSSInliner(keep_style_tags=False)
+        self.inliner = new_inliner()
         self.unsubscribe_url = unsubscribe_url(settings, self.base)
         self.template_settings = {key: settings[key] for key in TEMPLATE_SETTINGS}
-        authority = id_authority(settings)
+        self.authority = id_authority(settings)
+        self.records = {}
         articles = self.context.get("articles", [])
         limit = settings["FOLLOW_EDITIONS_MAX"]
-        editions = [self.write_article_edition(article, authority)
+        editions = [self.write_article_edition(article)
                     for article in (articles if limit is None else articles[:limit])]
         since = settings.get("FOLLOW_DIGEST_SINCE")
         if since:
-            digest = self.write_digest(since, authority)
+            digest = self.write_digest(since)
             if digest:
                 editions.insert(0, digest)
         self.write_index(editions)
@@ -123,9 +133,7 @@ class EditionsGenerator(Generator):
                     unsubscribe_url=self.unsubscribe_url, site_url=self.base, **values)
 
     def render(self, name: str, context: dict) -> tuple[str, str]:
-        """``email/<name>.html`` with its CSS inlined, and ``email/<name>.txt``."""
-        html_part = self.inliner.inline(self.env.get_template(f"email/{name}.html").render(context))
-        return html_part, self.env.get_template(f"email/{name}.txt").render(context)
+        return render_email(self.env, self.inliner, name, context)
 
     def write_parts(self, slug: str, html_part: str, text_part: str, source: str) -> dict:
         """Write both parts of an edition; return their paths and its browser URL."""
@@ -161,37 +169,46 @@ class EditionsGenerator(Generator):
                     len(blocks))
         return render(keep)
 
-    def write_article_edition(self, article, authority: str) -> dict:
-        article_url = f"{self.base}/{article.url}"
+    def article_record(self, article) -> dict:
+        """What editions.json says of an article, but for its parts; made once a build."""
+        record = self.records.get(id(article))
+        if record is None:
+            category = getattr(article, "category", None)
+            summary_html, summary_text = article_summary(article, self.base)
+            record = self.records[id(article)] = {
+                "id": entry_id(article, self.authority),
+                "kind": "article",
+                "title": str(article.title),
+                "subject": str(article.title),
+                "url": f"{self.base}/{article.url}",
+                "date": article.date.isoformat(),
+                "series": getattr(article, "series", None),
+                "series_slug": article_series_slug(article),
+                "category": category.name if category else None,
+                "category_slug": category.slug if category else None,
+                "authors": [author.name for author in getattr(article, "authors", [])],
+                "summary_html": str(summary_html),
+                "summary_text": summary_text,
+            }
+        return record
+
+    def write_article_edition(self, article) -> dict:
+        record = self.article_record(article)
+        article_url = record["url"]
         # The build made this HTML (Markdown output with absolute URLs): safe to show.
         content = Markup(with_alt_text(absolute_urls(article.get_content(f"{self.base}/"),
                                                      article_url)))
         source = os.path.relpath(article.source_path)
         context = self.edition_context(article.slug, article=article, article_url=article_url,
-                                       title=str(article.title))
+                                       title=record["title"])
         html_part, text_part = self.render_article(context, content)
         if not fits_in_gmail(html_part):
             html_part, text_part = self.render_shortened(context, content, source)
         parts = self.write_parts(article.slug, html_part, text_part, source)
-        category = getattr(article, "category", None)
-        return {
-            "id": entry_id(article, authority),
-            "kind": "article",
-            "title": str(article.title),
-            "subject": str(article.title),
-            "url": article_url,
-            "date": article.date.isoformat(),
-            "series": getattr(article, "series", None),
-            "series_slug": article_series_slug(article),
-            "category": category.name if category else None,
-            "category_slug": category.slug if category else None,
-            "authors": [author.name for author in getattr(article, "authors", [])],
-            "html": parts["html"],
-            "text": parts["text"],
-            "browser_url": parts["browser_url"],
-        }
+        return dict(record, html=parts["html"], text=parts["text"],
+                    browser_url=parts["browser_url"])
 
-    def write_digest(self, since: str, authority: str) -> dict | None:
+    def write_digest(self, since: str) -> dict | None:
         try:
             start = datetime.date.fromisoformat(str(since))
         except ValueError:
@@ -202,31 +219,22 @@ class EditionsGenerator(Generator):
         if not articles:
             logger.warning("follow: no articles published since %s; no digest written", start)
             return None
-        items = []
-        for article in articles:
-            url = f"{self.base}/{article.url}"
-            # The build made the summary (Markdown output): safe to show.
-            summary = Markup(with_alt_text(absolute_urls(article.get_summary(f"{self.base}/"),
-                                                         url)))
-            items.append({"article": article, "url": url, "title": str(article.title),
-                          "summary": summary, "summary_text": html_to_text(summary).strip()})
-        newest = max(a.date for a in articles).date()
-        # The macro renders HTML; the title itself is text, escaped where HTML is written.
-        title = Markup(self.env.get_template("titles.html").module.digest_title(start, newest))
-        title = title.unescape()
+        records = [self.article_record(article) for article in articles]
+        newest = max(a.date for a in articles)
         slug = f"overzicht-{start.isoformat()}"
-        context = self.edition_context(slug, items=items, digest_title=title)
-        parts = self.write_parts(slug, *self.render("digest", context), source=slug)
+        title, html_part, text_part = render_digest_parts(
+            self.env, self.inliner, self.edition_context(slug), records, start)
+        parts = self.write_parts(slug, html_part, text_part, source=slug)
         return {
-            "id": f"tag:{authority},{start.isoformat()}:overzicht-tot-{newest.isoformat()}",
+            "id": f"tag:{self.authority},{start.isoformat()}:overzicht-tot-"
+                  f"{newest.date().isoformat()}",
             "kind": "digest", "title": title, "subject": title,
-            "url": parts["browser_url"], "date": max(a.date for a in articles).isoformat(),
+            "url": parts["browser_url"], "date": newest.isoformat(),
             "since": start.isoformat(), "series": None, "series_slug": None,
             "category": None, "category_slug": None,
             # An article need not have an author: Pelican sets none without AUTHOR.
-            "authors": sorted({author.name for a in articles
-                               for author in getattr(a, "authors", [])}),
-            "articles": [entry_id(a, authority) for a in articles],
+            "authors": sorted({name for record in records for name in record["authors"]}),
+            "articles": [record["id"] for record in records],
             "html": parts["html"], "text": parts["text"], "browser_url": parts["browser_url"],
         }
 
@@ -235,6 +243,7 @@ class EditionsGenerator(Generator):
             "format": EDITIONS_FORMAT,
             "site": {"name": self.settings["SITENAME"], "url": self.base},
             "placeholders": {"unsubscribe_url": self.unsubscribe_url},
+            "frequency": self.env.globals["follow_frequency"](),
             "editions": editions,
         }
         data = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n"

@@ -8,19 +8,28 @@ form gives way to feed links and a ``mailto:`` sign-up.
 The consent text says who sends, how often and what (Telecommunicatiewet 11.7,
 AVG). Its version id is a hash of the rendered text, so any change to the text
 gives a new id and a subscriber's consent always points at the text they saw.
+How often is ``FOLLOW_FREQUENCY``, a key the sender reads too (see ``consent``).
+
+When ``FOLLOW_ENDPOINT`` is a path on this site, the build also writes the pages
+and ``formulier.json`` of the follow service there (see ``service_pages``).
 """
 
 import functools
-import hashlib
 import logging
 
-from markupsafe import Markup
 from pelican import signals
 
 from adviesblog_common.identity import assign_entry_ids
 from adviesblog_common.settings import apply_defaults, require_plugins
 
+from .consent import (
+    DEFAULT_FREQUENCY,
+    consent_promise,
+    frequency_problem,
+    frequency_promise,
+)
 from .editions import EditionsGenerator
+from .service_pages import ServicePagesGenerator
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +52,9 @@ DEFAULTS = {
     "FOLLOW_FIELDS": {},
     # Address of the mailto sign-up when there is no endpoint; empty: SITE_CONTACT's email.
     "FOLLOW_MAILTO": "",
-    # How often subscribers get mail, as it reads in the consent text.
-    "FOLLOW_FREQUENCY": "hooguit één keer per week",
+    # How often subscribers get mail at most: every-article, daily, weekly or monthly.
+    # The consent text says it and the sender keeps to it.
+    "FOLLOW_FREQUENCY": DEFAULT_FREQUENCY,
     # Slug of the privacy statement the consent text links to.
     "FOLLOW_PRIVACY_PAGE": "privacy",
     # Folder of the email editions and editions.json in the output.
@@ -72,6 +82,15 @@ def set_defaults(pelican):
     if unknown:
         logger.error("follow: FOLLOW_FIELDS has unknown fields %s; known: %s",
                      ", ".join(sorted(unknown)), ", ".join(PRESETS["adviesblog"]))
+    problem = frequency_problem(settings["FOLLOW_FREQUENCY"])
+    if problem:
+        logger.error("%s", problem)
+        # A dev build goes on with the default, so every page still promises one thing.
+        settings["FOLLOW_FREQUENCY"] = DEFAULT_FREQUENCY
+    endpoint = settings["FOLLOW_ENDPOINT"] or ""
+    if endpoint.startswith("/") and not endpoint.strip("/"):
+        logger.error("follow: FOLLOW_ENDPOINT is %r; the follow service needs a folder of its "
+                     "own, such as '/volg/'", endpoint)
 
 
 def form_settings(settings) -> dict:
@@ -82,14 +101,7 @@ def form_settings(settings) -> dict:
     fields = dict(PRESETS.get(settings["FOLLOW_PRESET"], PRESETS["adviesblog"]))
     fields.update(settings["FOLLOW_FIELDS"])
     mailto = settings["FOLLOW_MAILTO"] or settings.get("SITE_CONTACT", {}).get("email", "")
-    return {"action": endpoint, "fields": fields, "mailto": mailto,
-            "frequency": settings["FOLLOW_FREQUENCY"]}
-
-
-def consent_version(text) -> str:
-    """A short, stable id of the consent text a subscriber agreed to."""
-    normalised = " ".join(str(text).split())
-    return hashlib.sha256(normalised.encode("utf-8")).hexdigest()[:12]
+    return {"action": endpoint, "fields": fields, "mailto": mailto}
 
 
 def follow_scopes(content, settings) -> list[tuple[str, str, str]]:
@@ -118,18 +130,12 @@ def add_template_helpers(generator):
     env.globals["follow_scopes"] = lambda content=None: follow_scopes(content, settings)
 
     # The consent text is the same on every page; render and hash it once per build.
-    @functools.cache
-    def follow_consent() -> tuple[str, str]:
-        titles = env.get_template("titles.html").module
-        text = Markup(titles.consent_text(settings["SITENAME"], settings["FOLLOW_FREQUENCY"]))
-        # The version is a hash of the text the reader saw, not of its HTML escaping.
-        return text, consent_version(text.unescape())
-
-    env.globals["follow_consent"] = follow_consent
+    env.globals["follow_consent"] = functools.cache(lambda: consent_promise(settings, env))
+    env.globals["follow_frequency"] = functools.cache(lambda: frequency_promise(settings, env))
 
 
 def get_generators(pelican):
-    return EditionsGenerator
+    return [EditionsGenerator, ServicePagesGenerator]
 
 
 def register():

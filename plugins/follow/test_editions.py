@@ -12,7 +12,9 @@ from urllib.parse import urlsplit
 import pytest
 from bs4 import BeautifulSoup
 from lxml import etree
+from pelican.settings import read_settings
 
+from follow.digest import DigestRenderer, render_digest
 from tests.support import PUBLISH_SITEURL, ROOT, publish_site, sample_articles, write_file
 
 FORBIDDEN_CSS = re.compile(r"(?:^|[;\s{])(?:display\s*:\s*(?:flex|grid|inline-flex)|float\s*:|"
@@ -122,6 +124,8 @@ def test_editions_json_gives_the_sender_what_it_needs(sample):
     assert data["format"] == 1
     assert data["placeholders"] == {"unsubscribe_url": PLACEHOLDER}
     assert data["site"] == {"name": "Ruimte & Richting", "url": PUBLISH_SITEURL}
+    # The sender's cadence, from the same setting as the consent text (see test_follow).
+    assert data["frequency"] == {"key": "weekly", "days": 7, "text": "hooguit één keer per week"}
     feed = etree.parse(str(sample.output / "feeds" / "alle.atom.xml")).getroot()
     feed_ids = [e.findtext("{http://www.w3.org/2005/Atom}id")
                 for e in feed.findall("{http://www.w3.org/2005/Atom}entry")]
@@ -133,6 +137,9 @@ def test_editions_json_gives_the_sender_what_it_needs(sample):
         assert edition["category"] == source["category"]
         assert edition["url"].startswith(PUBLISH_SITEURL + "/")
         assert len(edition["authors"]) == len((source.get("author") or source["authors"]).split(","))
+        summary = BeautifulSoup(edition["summary_html"], "html.parser")
+        assert summary.get_text(" ", strip=True).startswith(" ".join(source["summary"].split()[:4]))
+        assert " ".join(edition["summary_text"].split()) == summary.get_text(" ", strip=True)
 
 
 def test_editions_are_byte_identical_between_builds(sample, tmp_path):
@@ -333,3 +340,100 @@ def test_editions_can_be_limited_to_the_newest_articles(tmp_path):
     newest = sorted(sample_articles(), key=lambda a: a["date"], reverse=True)[:2]
     assert [e["title"] for e in editions_of(site)] == [a["title"] for a in newest]
     assert len([p for p in (site.output / "nieuwsbrief").iterdir() if p.is_dir()]) == 2
+
+
+def test_summaries_in_editions_json_are_email_ready(tmp_path):
+    content = fixture_content(tmp_path, **{"met-beeld": (
+        "Title: Met beeld\nDate: 2024-01-01\nAuthor: anna-jansen\n\n"
+        '<p><img src="/images/x.svg"> Zie ook <a href="/2024/samen-plannen/">samen plannen</a>.'
+        "</p>\n")})
+    write_file(content / "images" / "x.svg", '<svg xmlns="http://www.w3.org/2000/svg"/>')
+    site = publish_site(tmp_path / "output", PATH=str(content))
+    edition = next(e for e in editions_of(site) if e["title"] == "Met beeld")
+    summary = BeautifulSoup(edition["summary_html"], "html.parser")
+    assert [(img["src"], img["alt"]) for img in summary.find_all("img")] == [
+        (f"{PUBLISH_SITEURL}/images/x.svg", "")]
+    assert [a["href"] for a in summary.find_all("a")] == [f"{PUBLISH_SITEURL}/2024/samen-plannen/"]
+    assert edition["summary_text"].startswith("Zie ook samen plannen [1].")
+    assert f"[1] {PUBLISH_SITEURL}/2024/samen-plannen/" in edition["summary_text"]
+
+
+# --- Digests rendered by the sender, without a build ----------------------------------
+
+@pytest.fixture(scope="module")
+def digest_site(tmp_path_factory):
+    return publish_site(tmp_path_factory.mktemp("digest") / "output",
+                        FOLLOW_DIGEST_SINCE="2024-01-01")
+
+
+def project_settings():
+    return read_settings(str(ROOT / "publishconf.py"), override={"SITEURL": PUBLISH_SITEURL})
+
+
+def test_sender_digest_equals_the_builds_digest(digest_site):
+    data = manifest(digest_site)
+    digest = data["editions"][0]
+    assert digest["kind"] == "digest"
+    rendered = render_digest(project_settings(), data, digest["articles"], since=digest["since"],
+                             browser_url=digest["browser_url"])
+    assert rendered == (digest["subject"],
+                        (digest_site.output / digest["html"]).read_text(encoding="utf-8"),
+                        (digest_site.output / digest["text"]).read_text(encoding="utf-8"))
+
+
+def test_sender_digest_is_dutch_with_absolute_links_and_one_placeholder(digest_site):
+    data = manifest(digest_site)
+    chosen = [e for e in editions_of(digest_site)
+              if e["date"][:10] in ("2024-03-05", "2025-02-04")]
+    subject, html, text = render_digest(project_settings(), data,
+                                        [e["id"] for e in reversed(chosen)])
+    assert subject == "Artikelen van 5 maart 2024 tot en met 4 februari 2025"
+    for part in (html, text):
+        assert part.count(PLACEHOLDER) == 1
+    soup = BeautifulSoup(html, "html.parser")
+    assert soup.html["lang"] == "nl"
+    assert soup.find_all("style") == []
+    assert soup.h1.get_text() == subject
+    assert [h.get_text() for h in soup.select(".digest-item h2")] == [e["title"] for e in chosen]
+    assert [p.get_text() for p in soup.select(".digest-item p.meta")] == [
+        "4 februari 2025 · door Sanne Brouwer", "5 maart 2024 · door Joost de Wit"]
+    # No web copy of a digest the sender made: no "Bekijk in je browser".
+    assert soup.find("a", string="Bekijk in je browser") is None
+    assert "Bekijk in je browser" not in text
+    for tag in soup.find_all(href=True) + soup.find_all(src=True):
+        assert urlsplit(tag.get("href") or tag.get("src")).scheme in ("https", "mailto"), tag
+    assert soup.find("a", href=PLACEHOLDER).get_text() == "Met één klik afmelden"
+    for edition in chosen:
+        assert f"Lees verder: {edition['url']}" in text
+    assert "5 maart 2024" in text and "Lees verder" in text
+    assert not re.search(r"<[a-zA-Z/!]", text)
+
+
+def test_sender_digest_needs_no_build_in_its_process(digest_site, tmp_path):
+    data = manifest(digest_site)
+    ids = [e["id"] for e in editions_of(digest_site)][:2]
+    (tmp_path / "editions.json").write_text(json.dumps(data), encoding="utf-8")
+    script = (
+        "import json, sys\n"
+        "from pelican.settings import read_settings\n"
+        "from follow.digest import render_digest\n"
+        f"settings = read_settings({str(ROOT / 'publishconf.py')!r})\n"
+        f"data = json.load(open({str(tmp_path / 'editions.json')!r}, encoding='utf-8'))\n"
+        f"print(json.dumps(render_digest(settings, data, {ids!r})))\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            cwd=tmp_path, timeout=120,
+                            env={"PATH": "/usr/bin:/bin",
+                                 "PYTHONPATH": f"{ROOT / 'plugins'}:{ROOT}"})
+    assert result.returncode == 0, result.stderr
+    subject, html, text = json.loads(result.stdout)
+    assert subject == "Artikelen van 4 februari 2025 tot en met 17 juni 2025"
+    assert "Samen beslissen zonder eindeloos overleg" in text and "Lees verder" in html
+
+
+def test_sender_digest_of_an_unknown_edition_names_it(digest_site):
+    renderer = DigestRenderer(project_settings(), manifest(digest_site))
+    with pytest.raises(ValueError, match="no article edition with id tag:elders"):
+        renderer.render(["tag:elders,2024:x"])
+    digest_id = manifest(digest_site)["editions"][0]["id"]
+    with pytest.raises(ValueError, match="no article edition"):
+        renderer.render([digest_id])

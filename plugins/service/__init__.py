@@ -1,0 +1,1 @@
+"""The follow service: web app, store, mailer and newsletter sender."""

@@ -1,0 +1,105 @@
+"""``make serve``: the site, the follow service and a mail catcher on one port.
+
+Pelican rebuilds ``output/`` on every change in a child process, as ``pelican
+--autoreload`` does. This process serves the built files, passes the follow
+endpoint to the service, and catches every mail the service sends with a local
+SMTP server, readable at ``/_mail/``. So a new user can follow the sample site and
+click the confirmation link without any mail server.
+
+The same composition (``site_app``) is what the journey test serves, so the test
+exercises the routing a user gets.
+"""
+
+import mimetypes
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from werkzeug.security import safe_join
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from .app import create_app
+from .config import ServiceConfig, load
+from .mailcatcher import make_mailcatcher
+from .outbox import start_outbox_worker
+from .smtp_sink import start_sink
+from .store import open_store
+
+MAIL_PATH = "/_mail"
+NOT_FOUND_PAGE = "404.html"
+
+
+def static_site(output: Path):
+    """Serve the built site as a static host would: ``/x/`` is ``x/index.html``."""
+
+    @Request.application
+    def serve_file(request: Request) -> Response:
+        if request.method not in ("GET", "HEAD"):
+            return Response("Deze pagina neemt geen formulieren aan.\n", status=405,
+                            headers={"Allow": "GET, HEAD"}, mimetype="text/plain")
+        relative = request.path.lstrip("/")
+        if relative == "" or relative.endswith("/"):
+            relative += "index.html"
+        path = safe_join(str(output), relative)
+        if path is not None and os.path.isdir(path):
+            return Response(status=301, headers={"Location": request.path + "/"})
+        if path is None or not os.path.isfile(path):
+            page = output / NOT_FOUND_PAGE
+            body = page.read_bytes() if page.is_file() else b"Niet gevonden\n"
+            return Response(body, status=404, mimetype="text/html")
+        mimetype = mimetypes.guess_type(path)[0] or "application/octet-stream"
+        with open(path, "rb") as handle:
+            return Response(handle.read(), mimetype=mimetype,
+                            headers={"Cache-Control": "no-cache"})
+
+    return serve_file
+
+
+def site_app(config: ServiceConfig, store, maildir: Path | None = None, on_mail_queued=None):
+    """The built site with the service at its endpoint and, in development, the mail catcher."""
+    mounts = {config.endpoint.rstrip("/"): create_app(config, store,
+                                                      on_mail_queued=on_mail_queued)}
+    if maildir is not None:
+        mounts[MAIL_PATH] = make_mailcatcher(maildir, prefix=f"{MAIL_PATH}/")
+    return DispatcherMiddleware(static_site(config.output_path), mounts)
+
+
+def autoreload_build(settings_file: Path, output: Path) -> subprocess.Popen:
+    """Pelican in a child process, rebuilding on every change (its own --autoreload)."""
+    return subprocess.Popen([sys.executable, "-m", "pelican", "-s", str(settings_file),
+                             "--autoreload", "-o", str(output)])
+
+
+def serve(settings_file: str, host: str, port: int, smtp_port: int) -> None:
+    """Run everything until Ctrl-C."""
+    site_url = f"http://{host}:{port}"
+    environment = dict(os.environ, ADVIESBLOG_SMTP_HOST=host,
+                       ADVIESBLOG_SMTP_PORT=str(smtp_port), ADVIESBLOG_SERVICE_URL=site_url)
+    config = load(settings_file, environment)
+    maildir = config.data_path / "mail"
+    sink = start_sink(host, smtp_port, maildir=maildir)
+    store = open_store(config.database_url)
+    stop = threading.Event()
+    worker = start_outbox_worker(config, store, stop)
+    builder = autoreload_build(Path(settings_file), config.output_path)
+    server = make_server(host, port, site_app(config, store, maildir, worker.wake),
+                         threaded=True)
+    print(f"Site:          {site_url}/\n"
+          f"Mail catcher:  {site_url}{MAIL_PATH}/  (every mail the service sends lands here)\n"
+          f"Data:          {config.data_path} (database, caught mail; not in git)\n"
+          "Ctrl-C stops.", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        server.server_close()
+        builder.terminate()
+        builder.wait(timeout=10)
+        sink.stop()
+        store.close()
