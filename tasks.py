@@ -148,6 +148,25 @@ def edition(c, since):
                 "-e", f'FOLLOW_DIGEST_SINCE="{since}"')
 
 
+@task(help={"send": "send for real; without it, only show what would be sent to whom",
+            "resend_uncertain": "also send again what an interrupted run left uncertain",
+            "settings": "settings file of the publish build (SERVICE_* settings included)",
+            "editions": "editions.json to send from (default: the publish build's own)"})
+def newsletter(c, send=False, resend_uncertain=False, settings=CONFIG["settings_publish"],
+               editions=""):
+    """Show which subscriber gets which edition; send them with --send."""
+    from service.newsletter import run
+
+    if status := run(settings, editions or None, send=send, resend_uncertain=resend_uncertain):
+        raise Exit(code=status)
+
+
+@task(help={"subscribers": "confirmed subscribers in the larger round (the bench also runs half)"})
+def bench_newsletter(c, subscribers=10_000):
+    """Time the newsletter sender against a local SMTP sink: messages/s and peak memory."""
+    c.run(f"{sys.executable} -m bench.newsletter --subscribers {subscribers}", pty=False)
+
+
 @task(help={"options": "extra pytest options, e.g. '-k feeds -x'"})
 def tests(c, options=""):
     """Run the whole test suite."""

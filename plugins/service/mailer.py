@@ -604,16 +604,36 @@ class SmtpSession:
                  data: bytes) -> None:
         """MAIL, RCPT, DATA and the message, all but the final ``.``."""
         try:
-            self.expect("MAIL FROM", *connection.mail(envelope_from))
-            self.expect(f"RCPT TO <{recipient}>", *connection.rcpt(recipient))
-            connection.putcmd("data")
-            code, reply = connection.getreply()
-            if code != 354:
-                self.expect("DATA", code, reply, unexpected=True)
+            if connection.has_extn("pipelining"):
+                replies = self.pipelined_envelope(connection, envelope_from, recipient)
+            else:
+                replies = [connection.mail(envelope_from), connection.rcpt(recipient)]
+                replies.append(connection.docmd("data"))
+            (mail_code, mail_reply), (rcpt_code, rcpt_reply), (data_code, data_reply) = replies
+            if data_code == 354 and not (200 <= mail_code < 300 and 200 <= rcpt_code < 300):
+                # Only a server that broke RFC 2920 opens DATA after refusing the envelope.
+                connection.send(b".\r\n")
+                connection.getreply()
+            self.expect("MAIL FROM", mail_code, mail_reply)
+            self.expect(f"RCPT TO <{recipient}>", rcpt_code, rcpt_reply)
+            if data_code != 354:
+                self.expect("DATA", data_code, data_reply, unexpected=True)
             connection.send(data)
         except OSError as error:  # including SMTPServerDisconnected
             raise _Retry(f"SMTP server {self.settings.address} dropped the connection while "
                          f"the message to {recipient} was sent: {error}", dropped=True) from None
+
+    @staticmethod
+    def pipelined_envelope(connection: smtplib.SMTP, envelope_from: str,
+                           recipient: str) -> list[tuple[int, bytes]]:
+        """MAIL, RCPT and DATA in one write, then their three replies (RFC 2920).
+
+        Four round trips per message become two; on a fast link the waiting, not the
+        work, is what limits a newsletter run.
+        """
+        connection.send(f"MAIL FROM:{smtplib.quoteaddr(envelope_from)}\r\n"
+                        f"RCPT TO:{smtplib.quoteaddr(recipient)}\r\nDATA\r\n".encode("ascii"))
+        return [connection.getreply() for _ in range(3)]
 
     def commit(self, connection: smtplib.SMTP, recipient: str) -> None:
         """Send the final ``.`` and read the server's verdict on the message."""

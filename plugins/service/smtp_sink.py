@@ -88,7 +88,9 @@ class SinkHandler:
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         self.sessions += 1
         session.host_name = hostname
-        return responses
+        # aiosmtpd reads commands from a buffer, so pipelined commands (RFC 2920) work;
+        # saying so lets a sender save two round trips per message, as with Postfix.
+        return [*responses[:-1], "250-PIPELINING", responses[-1]]
 
     async def handle_HELO(self, server, session, envelope, hostname):
         self.sessions += 1
