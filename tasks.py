@@ -5,6 +5,7 @@ calls into Pelican or a plugin package and holds no logic of its own.
 """
 
 import glob
+import shutil
 import sys
 from pathlib import Path
 
@@ -26,10 +27,30 @@ CONFIG = {
 }
 
 
-def run_pelican(*arguments):
+def run_pelican(*arguments, output=CONFIG["output"]):
     from pelican import main as pelican_main
 
-    pelican_main([*arguments, "-o", CONFIG["output"]])
+    pelican_main([*arguments, "-o", str(output)])
+
+
+def publish_in_place(*arguments):
+    """Build into a fresh folder, then swap it in: a failed build leaves the live site as it was.
+
+    The web server and the follow service read output/ while this runs.
+    """
+    live = Path(CONFIG["output"]).resolve()
+    fresh, previous = live.with_name(f"{live.name}.next"), live.with_name(f"{live.name}.old")
+    for folder in (fresh, previous):
+        shutil.rmtree(folder, ignore_errors=True)
+    try:
+        run_pelican(*arguments, output=fresh)
+    except BaseException:
+        shutil.rmtree(fresh, ignore_errors=True)
+        raise
+    if live.exists():
+        live.rename(previous)
+    fresh.rename(live)
+    shutil.rmtree(previous, ignore_errors=True)
 
 
 @task
@@ -53,10 +74,10 @@ def serve(c, host=CONFIG["host"], port=CONFIG["port"], smtp_port=CONFIG["smtp_po
     serve_everything(CONFIG["settings_base"], host, int(port), int(smtp_port))
 
 
-@task(pre=[clean])
+@task
 def publish(c):
-    """Build for production; any content error stops the build."""
-    run_pelican("-s", CONFIG["settings_publish"], "--fatal", "errors")
+    """Build for production; any content error stops the build and leaves output/ as it was."""
+    publish_in_place("-s", CONFIG["settings_publish"], "--fatal", "errors")
 
 
 @task(positional=["title"], help={"title": "the article's title", "author": "author slug, e.g. marloes-verhagen",
@@ -144,8 +165,8 @@ def check_links(c, output=CONFIG["output"], siteurl="", dynamic="/volg/"):
 @task(help={"since": "first day of the digest, YYYY-MM-DD"})
 def edition(c, since):
     """Publish the site and also render a digest edition of the articles since a date."""
-    run_pelican("-s", CONFIG["settings_publish"], "--fatal", "errors",
-                "-e", f'FOLLOW_DIGEST_SINCE="{since}"')
+    publish_in_place("-s", CONFIG["settings_publish"], "--fatal", "errors",
+                     "-e", f'FOLLOW_DIGEST_SINCE="{since}"')
 
 
 @task(help={"send": "send for real; without it, only show what would be sent to whom",

@@ -311,7 +311,8 @@ def _record(row, columns, line, legacy, now, problems) -> SubscriptionRecord | N
     try:
         # As the web app takes it, so that an imported address is one the sender can mail.
         valid = validate_email(email, check_deliverability=False, allow_smtputf8=False)
-        email = checked_address("email", valid.ascii_email or valid.normalized)
+        # Lowercase, as the web app stores it: one person, one subscriber.
+        email = checked_address("email", (valid.ascii_email or valid.normalized).lower())
     except EmailNotValidError as error:
         problem("email", f"{email!r}: {error}" if email else "empty")
     except ValueError as error:
@@ -483,7 +484,7 @@ def run(action: str, settings_file: str | os.PathLike = "publishconf.py", *,
     store = None
     try:
         config = _load_config(settings_file)
-        store = open_store(config.database_url)
+        store = open_store(config.database_url, create=False)
         if action == "list":
             return list_subscriptions(store, sys.stdout, state=state, scope=scope)
         if action == "stats":

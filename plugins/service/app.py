@@ -39,7 +39,7 @@ from werkzeug.wrappers import Request, Response
 from .config import ServiceConfig
 from .logs import service_logger
 from .mailer import checked_address, transactional_message
-from .store import CONFIRMED, PENDING, Store, StoreError, utcnow
+from .store import CONFIRMED, PENDING, UNKNOWN_ADDRESS, Store, StoreError, utcnow
 
 logger = service_logger(__name__)
 
@@ -78,9 +78,10 @@ PAGE_POLICY = ("default-src 'none'; style-src 'self'{styles}; img-src 'self'; "
                "font-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 PLAIN_POLICY = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 INLINE_STYLE = re.compile(r"<style[^>]*>(.*?)</style>", re.DOTALL | re.IGNORECASE)
-NOT_BUILT_TEXT = ("The follow service has no pages to show: {problem}\n"
-                  "Build the site (invoke build, or make publish in production) so that the "
-                  "service finds its pages, then reload this page.\n")
+# Readers see this; the operator's log says which file is missing (never shown: paths).
+NOT_BUILT_TEXT = ("Deze pagina is even niet beschikbaar. Probeer het over een paar minuten "
+                  "opnieuw.\n\nThis page is not available right now; the operator's log "
+                  "says why.\n")
 
 
 class SiteNotBuilt(Exception):
@@ -142,18 +143,24 @@ class BuildOutput:
         self._lock = threading.Lock()
 
     def _cached(self, path: Path, load: Callable[[Path], object]):
+        cached = self._cache.get(path)
         try:
             status = path.stat()
-        except OSError as error:
+            stamp = (status.st_mtime_ns, status.st_size, status.st_ino)
+            if cached and cached[0] == stamp:
+                return cached[1]
+            with self._lock:
+                value = load(path)
+                self._cache[path] = (stamp, value)
+            return value
+        except (OSError, SiteNotBuilt) as error:
+            # While a build replaces the output, or after one that failed, the files
+            # can be missing for a moment: the last good version still serves readers.
+            if cached:
+                return cached[1]
+            if isinstance(error, SiteNotBuilt):
+                raise
             raise SiteNotBuilt(f"{path} is missing ({error.strerror})") from error
-        stamp = (status.st_mtime_ns, status.st_size, status.st_ino)
-        cached = self._cache.get(path)
-        if cached and cached[0] == stamp:
-            return cached[1]
-        with self._lock:
-            value = load(path)
-            self._cache[path] = (stamp, value)
-        return value
 
     def page(self, key: str) -> Page:
         return self._cached(self.folder / PAGES_FOLDER / f"{key}.html", self._load_page)
@@ -354,8 +361,7 @@ class FollowService:
         if wants_json(request):
             return Response(json.dumps({"status": "storing", "ok": False}), status=503,
                             mimetype="application/json")
-        return Response(NOT_BUILT_TEXT.format(problem=error), status=503,
-                        mimetype="text/plain")
+        return Response(NOT_BUILT_TEXT, status=503, mimetype="text/plain")
 
     # --- reading forms ------------------------------------------------------------
 
@@ -429,12 +435,9 @@ class FollowService:
         limits = [(f"{action}-ip", client.ip_hash, self.config.signups_per_ip_per_hour),
                   (f"{action}-address", keyed_hash(key, "email", address),
                    self.config.signups_per_address_per_hour)]
-        since = now - RATE_WINDOW
-        for kind, key_hash, limit in limits:
-            if self.store.count_events(kind, key_hash, since) >= limit:
-                raise Refused("te-vaak", f"more than {limit} per hour ({kind})")
-        for kind, key_hash, _limit in limits:
-            self.store.add_event(kind, key_hash, now)
+        used_up = self.store.take_allowance(limits, now - RATE_WINDOW, now)
+        if used_up is not None:
+            raise Refused("te-vaak", f"more than the hourly limit ({used_up})")
 
     def mail(self, form: FormSettings, kind: str, recipient: str, link: str,
              scope_name: str = "") -> bytes:
@@ -523,12 +526,14 @@ class FollowService:
         address = self.address(fields)
         self.check_rate("unsubscribe", self.client(request), address, now)
         subscriber = self.store.subscriber_by_email(address)
-        # The message is made for unknown addresses too, so both take about as long.
-        token = subscriber.unsubscribe_token if subscriber else new_token()
+        known = subscriber is not None and self.store.is_subscribed(subscriber.id)
+        # Known or not, the same work: a message made and one outbox row written, so the
+        # time of the answer does not tell whether the address subscribes. The worker
+        # drops the row of an unknown address without sending anything.
+        token = subscriber.unsubscribe_token if known else new_token()
         message = self.mail(form, "unsubscribe", address, self.config.url(f"afmelden/{token}/"))
-        if subscriber and self.store.is_subscribed(subscriber.id):
-            self.store.queue_mail("unsubscribe", address, message, now)
-            self.on_mail_queued()
+        self.store.queue_mail("unsubscribe" if known else UNKNOWN_ADDRESS, address, message, now)
+        self.on_mail_queued()
         return self.answer(request, "afmelden-verstuurd")
 
     def unsubscribe(self, request: Request, token: str) -> Response:

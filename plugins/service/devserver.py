@@ -12,6 +12,7 @@ exercises the routing a user gets.
 
 import mimetypes
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -74,8 +75,14 @@ def autoreload_build(settings_file: Path, output: Path) -> subprocess.Popen:
                              "--autoreload", "-o", str(output)])
 
 
+def stop_on_terminate(signum, frame):
+    # `kill` must stop the rebuilding child too, as Ctrl-C does.
+    raise KeyboardInterrupt
+
+
 def serve(settings_file: str, host: str, port: int, smtp_port: int) -> None:
-    """Run everything until Ctrl-C."""
+    """Run everything until Ctrl-C or SIGTERM."""
+    signal.signal(signal.SIGTERM, stop_on_terminate)
     site_url = f"http://{host}:{port}"
     environment = dict(os.environ, ADVIESBLOG_SMTP_HOST=host,
                        ADVIESBLOG_SMTP_PORT=str(smtp_port), ADVIESBLOG_SERVICE_URL=site_url)

@@ -66,6 +66,10 @@ DIGEST_TITLES_SHOWN = 3
 EXIT_OK, EXIT_ERROR = 0, 1
 
 
+# The build keeps an edition under 100 KB; a part ten times that size is no edition of ours.
+MAX_PART_BYTES = 1024 * 1024
+
+
 class NewsletterError(Exception):
     """The sender cannot go on; the message says why, for the operator."""
 
@@ -135,6 +139,11 @@ def _check_article(edition: dict, index: int, path: Path, output: Path) -> None:
                  f"{where}: {key!r} is {edition[key]!r}, which is outside {output}")
         _require(part.is_file(), path,
                  f"{where}: its {key} part {output / edition[key]} does not exist")
+        size = part.stat().st_size
+        _require(size <= MAX_PART_BYTES, path,
+                 f"{where}: its {key} part is {size // 1024:,} KB; the build keeps editions "
+                 f"under Gmail's 100 KB, and the sender refuses parts over "
+                 f"{MAX_PART_BYTES // 1024:,} KB")
 
 
 def load_manifest(path: str | Path, config: ServiceConfig) -> dict:
@@ -717,7 +726,7 @@ def _run(settings_file, editions, sending: bool, resend_uncertain: bool) -> int:
         now = datetime.datetime.now(datetime.UTC)
         print(f"Editions: {path} ({len(articles_of(manifest)):,} articles; frequency "
               f"{manifest['frequency']['key']})", flush=True)
-        store = open_store(config.database_url)
+        store = open_store(config.database_url, create=False)
         try:
             if sending:
                 report = send(store, config, manifest, project_settings, now,

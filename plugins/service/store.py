@@ -37,6 +37,9 @@ SENDING, SENT, FAILED, UNCERTAIN = "sending", "sent", "failed", "uncertain"
 CLAIMED_STATES = (SENDING, SENT, UNCERTAIN)
 PENDING, CONFIRMED, UNSUBSCRIBED = "pending", "confirmed", "unsubscribed"
 ERASED_COUNTER = "erased_subscribers"
+# The outbox kind of an unsubscribe request for an address that subscribes to nothing:
+# written like any other, so that both cost the same, and dropped unsent.
+UNKNOWN_ADDRESS = "unknown-address"
 
 MIGRATIONS = [
     # 1: subscribers with their consent proof per scope, outbox, send journal.
@@ -291,6 +294,8 @@ class Store:
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")
             connection.execute("PRAGMA foreign_keys=ON")
+            # An erased address must not linger in freed pages of the file.
+            connection.execute("PRAGMA secure_delete=ON")
             return connection
         import psycopg
 
@@ -376,6 +381,12 @@ class Store:
         row = self.one("SELECT version FROM schema_version")
         return row[0] if row else 0
 
+    def exists(self) -> bool:
+        """Whether this database already holds the service's tables."""
+        if self.dialect == "sqlite" and not sqlite_path(self.url).exists():
+            return False
+        return self.schema_version() > 0
+
     def migrate(self) -> int:
         """Bring the schema up to date; return the version. Never opens a newer schema."""
         with self.transaction():
@@ -426,8 +437,43 @@ class Store:
         self.execute("INSERT INTO events (kind, key_hash, at) VALUES (?, ?, ?)",
                      (kind, key_hash, to_text(at)))
 
+    def take_allowance(self, limits, since: datetime.datetime,
+                       now: datetime.datetime) -> str | None:
+        """Count one request against every ``(kind, key_hash, limit)`` of ``limits``.
+
+        Returns the kind whose limit is used up (and records nothing), or None. Counting
+        and recording are one transaction, so parallel requests cannot all slip under
+        a limit at once: SQLite's write lock serialises them, and on PostgreSQL a lock
+        per key does.
+        """
+        with self.transaction():
+            for kind, key_hash, limit in limits:
+                if self.dialect == "postgresql":
+                    self.execute("SELECT pg_advisory_xact_lock(hashtext(?))",
+                                 (f"{kind}:{key_hash}",))
+                if self.count_events(kind, key_hash, since) >= limit:
+                    return kind
+            for kind, key_hash, _limit in limits:
+                self.add_event(kind, key_hash, now)
+        return None
+
     def prune_events(self, before: datetime.datetime) -> int:
         return self.execute("DELETE FROM events WHERE at < ?", (to_text(before),)).rowcount
+
+    def prune_unconfirmed(self, before: datetime.datetime) -> int:
+        """Forget sign-ups whose link expired before ``before`` and were never confirmed.
+
+        Without consent confirmed there is no ground to keep the address (AVG art. 5).
+        """
+        with self.transaction():
+            removed = self.execute(
+                "DELETE FROM subscriptions WHERE state = ? AND confirm_expires_at < ?",
+                (PENDING, to_text(before))).rowcount
+            self.execute(
+                "DELETE FROM subscribers WHERE NOT EXISTS (SELECT 1 FROM subscriptions s "
+                "WHERE s.subscriber_id = subscribers.id) AND NOT EXISTS (SELECT 1 FROM "
+                "deliveries d WHERE d.subscriber_id = subscribers.id)")
+        return removed
 
     # --- subscribing, confirming, unsubscribing ------------------------------------
 
@@ -861,6 +907,9 @@ class Store:
             self.execute(
                 "INSERT INTO counters (name, value) VALUES (?, 1) ON CONFLICT (name) "
                 "DO UPDATE SET value = counters.value + 1", (ERASED_COUNTER,))
+        if self.dialect == "sqlite":
+            # The write-ahead log still holds the erased rows until it is checkpointed.
+            self.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return True
 
 
@@ -872,10 +921,20 @@ class _RolledBack(Exception):
     """Raised inside a dry-run import to roll its transaction back."""
 
 
-def open_store(url: str) -> Store:
-    """A store whose schema is up to date, ready for use."""
+def open_store(url: str, create: bool = True) -> Store:
+    """A store whose schema is up to date, ready for use.
+
+    ``create=False`` is for the commands that only read or send (``invoke newsletter``,
+    ``invoke subscribers``): a database that does not exist yet means a wrong URL or
+    data folder, and sending to the nobody in a new empty one would hide that.
+    """
     store = Store(url)
     try:
+        if not create and not store.exists():
+            raise StoreError(
+                f"{redact(url)}: there is no subscriber database here yet. The follow service "
+                "makes it when it starts; check $ADVIESBLOG_DATABASE_URL or SERVICE_DATA_PATH, "
+                "and the folder the command runs in")
         store.migrate()
     except BaseException:
         store.close()

@@ -514,7 +514,8 @@ def test_pages_missing_tell_the_operator_to_build(make_service, tmp_path, servic
     service = make_service(output_path=tmp_path / "leeg")
     answer = service.get("/volg/")
     assert answer.status == 503 and answer.headers["Content-Type"].startswith("text/plain")
-    assert "Build the site" in answer.body
+    assert "niet beschikbaar" in answer.body
+    assert str(tmp_path) not in answer.body, "a reader must not see the server's paths"
     assert any("formulier.json" in record.getMessage() or "index.html" in record.getMessage()
                for record in service_log.records if record.levelno == logging.ERROR)
 
@@ -715,3 +716,19 @@ def test_wsgi_servers_find_the_application_by_name(sample_site, tmp_path):
     assert finds.returncode == 0, finds.stderr
     assert finds.stdout.strip() == "ServiceApplication"
     assert (tmp_path / "data" / "volg.sqlite3").is_file()
+
+
+def test_an_unsubscribe_request_writes_the_same_for_known_and_unknown_addresses(service):
+    service.post("/volg/", signup_fields(service))
+    service.post(link_in(service.mails(1)[0], "bevestig"), {})
+    for address in (READER, "onbekend@voorbeeld.nl"):
+        answer = service.post("/volg/afmelden/", {"email": address, "website": ""})
+        assert answer.status == 200
+    # One outbox row each, so both answers take as long; only the subscriber gets mail.
+    mails = service.mails(2)
+    assert [mail["To"] for mail in mails] == [READER, READER]
+    deadline = time.monotonic() + MAIL_TIMEOUT_SECONDS
+    while service.store.all("SELECT kind FROM outbox") and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert service.store.all("SELECT kind FROM outbox") == []
+    assert service.caught() == 2

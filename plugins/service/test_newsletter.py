@@ -342,6 +342,9 @@ def test_every_article_frequency_sends_each_article_on_its_own(store, config, ma
 # --- editions.json it refuses --------------------------------------------------------------
 
 
+HUGE_PART = "nieuwsbrief/veel-te-groot.html"
+
+
 def _broken(manifest: dict, case: str) -> str | dict:
     manifest = json.loads(json.dumps(manifest))
     if case == "corrupt":
@@ -358,6 +361,8 @@ def _broken(manifest: dict, case: str) -> str | dict:
         manifest["editions"][0]["html"] = "nieuwsbrief/weg/index.html"
     elif case == "part outside the output":
         manifest["editions"][0]["text"] = "../../../etc/passwd"
+    elif case == "huge part":
+        manifest["editions"][0]["html"] = HUGE_PART
     return manifest
 
 
@@ -370,6 +375,7 @@ def _broken(manifest: dict, case: str) -> str | dict:
     ("no date", "has no date"),
     ("missing part", "its html part"),
     ("part outside the output", "outside"),
+    ("huge part", "the sender refuses parts over 1,024 KB"),
 ])
 def test_a_missing_corrupt_or_foreign_editions_json_is_refused(tmp_path, site, case, expected):
     config = service_config(tmp_path, site)
@@ -379,8 +385,14 @@ def test_a_missing_corrupt_or_foreign_editions_json_is_refused(tmp_path, site, c
         path.write_text(broken if isinstance(broken, str) else json.dumps(broken),
                         encoding="utf-8")
 
-    with pytest.raises(NewsletterError) as refused:
-        load_manifest(path, config)
+    huge = config.output_path / HUGE_PART
+    if case == "huge part":
+        huge.write_bytes(b"<p>x</p>" * 200_000)
+    try:
+        with pytest.raises(NewsletterError) as refused:
+            load_manifest(path, config)
+    finally:
+        huge.unlink(missing_ok=True)
 
     assert str(refused.value).startswith(f"{path}: ")
     assert expected in str(refused.value)

@@ -208,3 +208,37 @@ def test_a_database_locked_by_another_writer_is_named(tmp_path, monkeypatch):
 def test_a_wrong_database_url_is_named():
     with pytest.raises(StoreError, match="expected sqlite:///path or postgresql"):
         open_store("mysql://iemand@host/db")
+
+
+def test_the_commands_refuse_a_database_that_does_not_exist(database_url):
+    with pytest.raises(StoreError, match="no subscriber database here yet"):
+        open_store(database_url, create=False)
+    open_store(database_url).close()
+    open_store(database_url, create=False).close()
+
+
+def test_sign_ups_never_confirmed_are_forgotten_after_their_link_expired(store):
+    sign_up(store, email="bevestigt@voorbeeld.nl", token="t1")
+    store.confirm("t1", LATER)
+    sign_up(store, email="vergeet@voorbeeld.nl", token="t2")
+    assert store.prune_unconfirmed(NOW + datetime.timedelta(hours=47)) == 0
+    assert store.prune_unconfirmed(NOW + datetime.timedelta(hours=49)) == 1
+    assert [r.email for r in store.subscription_records()] == ["bevestigt@voorbeeld.nl"]
+    assert store.subscriber_by_email("vergeet@voorbeeld.nl") is None
+
+
+def test_parallel_requests_cannot_all_slip_under_a_limit(store):
+    granted = []
+
+    def request():
+        used_up = store.take_allowance([("signup-address", "sleutel", 3)],
+                                       NOW - datetime.timedelta(hours=1), NOW)
+        granted.append(used_up is None)
+
+    threads = [threading.Thread(target=request) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert granted.count(True) == 3
+    assert store.count_events("signup-address", "sleutel", NOW - datetime.timedelta(hours=1)) == 3

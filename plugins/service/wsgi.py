@@ -15,6 +15,7 @@ its workers after importing the app (gunicorn ``--preload``) would otherwise los
 the thread, and a database connection must not cross a fork either.
 """
 
+import logging
 import os
 import threading
 
@@ -67,9 +68,25 @@ class ServiceApplication:
         self.store.close()
 
 
+def log_to_stderr() -> None:
+    """Show the service's own INFO lines (refusals, confirmations) under any WSGI server.
+
+    waitress and gunicorn set up logging at WARNING or not at all; the service's log is
+    the operator's record of what it refused and why, with no addresses in it.
+    """
+    service_log = logging.getLogger("service")
+    if not service_log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        service_log.addHandler(handler)
+        service_log.setLevel(logging.INFO)
+        service_log.propagate = False
+
+
 def make_application(settings_file: str | os.PathLike | None = None) -> ServiceApplication:
     """The service configured by ``settings_file`` (default: ``$ADVIESBLOG_SETTINGS``)."""
     settings_file = settings_file or os.environ.get("ADVIESBLOG_SETTINGS") or DEFAULT_SETTINGS
+    log_to_stderr()
     config = load(settings_file)
     store = open_store(config.database_url)  # migrates, or refuses a newer schema
     # Connections are made again where they are used: in the serving process's threads.
