@@ -7,8 +7,6 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.tools import CHROMIUM_ARGS, chromium
-
 pytestmark = pytest.mark.browser
 
 VIEWPORTS = {"mobiel": (375, 812), "desktop": (1280, 800)}
@@ -28,17 +26,6 @@ def site_url(dev_site):
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def png_size(path) -> tuple[int, int]:

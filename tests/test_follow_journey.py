@@ -29,7 +29,6 @@ from service.outbox import start_outbox_worker
 from service.smtp_sink import start_sink
 from service.store import open_store
 from tests.support import ROOT, copy_content, publish_site, write_file
-from tests.tools import CHROMIUM_ARGS, chromium
 
 pytestmark = pytest.mark.browser
 
@@ -117,17 +116,6 @@ def journey(tmp_path):
     started.thread.start()
     yield started
     started.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def test_a_reader_follows_confirms_receives_and_leaves(journey, browser):
