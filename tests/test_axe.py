@@ -11,7 +11,6 @@ from tests.tools import axe_script
 pytestmark = pytest.mark.browser
 
 # The smoke test's Chromium and local server, so both files drive the site the same way.
-browser = test_browser.browser
 site_url = test_browser.site_url
 
 PHONE = {"width": 390, "height": 844}
