@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from email_validator import EmailNotValidError, validate_email
+from email_validator import EmailNotValidError
 
 from adviesblog_common.files import write_atomically
 
-from .mailer import checked_address
+from .mailer import subscriber_address
 from .store import (
     CONFIRMED,
     PENDING,
@@ -310,13 +310,11 @@ def _record(row, columns, line, legacy, now, problems) -> SubscriptionRecord | N
     email = values["email"]
     try:
         # As the web app takes it, so that an imported address is one the sender can mail.
-        valid = validate_email(email, check_deliverability=False, allow_smtputf8=False)
-        # Lowercase, as the web app stores it: one person, one subscriber.
-        email = checked_address("email", (valid.ascii_email or valid.normalized).lower())
+        email = subscriber_address(email)
     except EmailNotValidError as error:
         problem("email", f"{email!r}: {error}" if email else "empty")
     except ValueError as error:
-        problem("email", str(error).removeprefix("email: "))
+        problem("email", str(error).removeprefix("address: "))
     scope = values.get("scope", DEFAULT_SCOPE)
     if not (SCOPE_PATTERN.fullmatch(scope) and len(scope) <= MAX_SCOPE_LENGTH):
         problem("scope", f"{scope!r}: expected site, series:<slug> or category:<slug>")

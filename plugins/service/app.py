@@ -38,7 +38,7 @@ from werkzeug.wrappers import Request, Response
 
 from .config import ServiceConfig
 from .logs import service_logger
-from .mailer import checked_address, transactional_message
+from .mailer import subscriber_address, transactional_message
 from .store import CONFIRMED, PENDING, UNKNOWN_ADDRESS, Store, StoreError, utcnow
 
 logger = service_logger(__name__)
@@ -414,17 +414,9 @@ class FollowService:
         if FORBIDDEN_IN_ADDRESS.search(given):
             raise Refused("ongeldig-adres", "line break or NUL in the address")
         try:
-            # No SMTPUTF8: an address our mail cannot reach is refused now, not lost later.
-            valid = email_validator.validate_email(given.strip(), check_deliverability=False,
-                                                   allow_smtputf8=False)
+            return subscriber_address(given.strip())
         except email_validator.EmailNotValidError as error:
             raise Refused("ongeldig-adres", f"address not valid: {error}") from error
-        # One person, one subscriber: mail systems ignore case in practice, and
-        # "Jan@" and "jan@" must not get every article twice.
-        address = (valid.ascii_email or valid.normalized).lower()
-        try:
-            # What the mailer would refuse in a To header is refused here, not lost later.
-            return checked_address("To", address)
         except ValueError as error:
             raise Refused("ongeldig-adres", "address not accepted by the mailer") from error
 

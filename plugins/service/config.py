@@ -225,12 +225,23 @@ def from_settings(settings: dict, environ: Mapping[str, str] = os.environ,
     )
 
 
-def load(settings_file: str | os.PathLike, environ: Mapping[str, str] = os.environ
-         ) -> ServiceConfig:
-    """The configuration from a settings file such as publishconf.py."""
+def read_project_settings(settings_file: str | os.PathLike) -> dict:
+    """Pelican's settings from a file such as publishconf.py, with the file's own path."""
     from pelican.settings import read_settings
 
     path = Path(settings_file).resolve()
     settings = read_settings(str(path))
     settings["SETTINGS_FILE"] = str(path)
-    return from_settings(settings, environ, root=path.parent)
+    return settings
+
+
+def load(settings_file: str | os.PathLike, environ: Mapping[str, str] = os.environ
+         ) -> ServiceConfig:
+    """The configuration from a settings file such as publishconf.py."""
+    return from_project_settings(read_project_settings(settings_file), environ)
+
+
+def from_project_settings(settings: dict, environ: Mapping[str, str] = os.environ
+                          ) -> ServiceConfig:
+    """The configuration from what ``read_project_settings`` returned."""
+    return from_settings(settings, environ, root=Path(settings["SETTINGS_FILE"]).parent)

@@ -34,6 +34,7 @@ from html import escape
 
 import dkim
 import dkim.crypto
+import email_validator
 
 SECURITY_MODES = ("none", "starttls", "ssl")
 MAX_BACKOFF_SECONDS = 60.0
@@ -178,6 +179,19 @@ def checked_address(header: str, value) -> str:
     if not _ADDRESS.match(_text(header, value)) or len(value) > 254:
         raise ValueError(f"{header}: {value!r} is not a plain ASCII email address")
     return value
+
+
+def subscriber_address(given: str) -> str:
+    """``given`` as the service keeps a subscriber's address: valid, ASCII and lowercase.
+
+    Raises ``ValueError``: email_validator's ``EmailNotValidError``, or one naming
+    "address" when the mailer could not put it in a header. No SMTPUTF8, so an address
+    this mail cannot reach is refused now, not lost later; lowercase, because mail
+    systems ignore case in practice, and "Jan@" and "jan@" are one subscriber.
+    """
+    valid = email_validator.validate_email(given, check_deliverability=False,
+                                           allow_smtputf8=False)
+    return checked_address("address", (valid.ascii_email or valid.normalized).lower())
 
 
 def _url(header: str, value) -> str:

@@ -709,18 +709,16 @@ def run(settings_file: str = "publishconf.py", editions: str | None = None, send
 
 
 def _run(settings_file, editions, sending: bool, resend_uncertain: bool) -> int:
-    from pelican.settings import read_settings
-
-    from .config import load
+    from .config import from_project_settings, read_project_settings
 
     try:
         if resend_uncertain and not sending:
             raise NewsletterError("--resend-uncertain only makes sense with --send")
         try:
-            project_settings = read_settings(str(Path(settings_file).resolve()))
+            project_settings = read_project_settings(settings_file)
         except FileNotFoundError:
             raise NewsletterError(f"{settings_file}: settings file not found") from None
-        config = load(settings_file)
+        config = from_project_settings(project_settings)
         path = Path(editions) if editions else manifest_path(config, project_settings)
         manifest = load_manifest(path, config)
         now = datetime.datetime.now(datetime.UTC)

@@ -407,15 +407,6 @@ class Store:
                 logger.info("service: database migrated to schema version %d", number)
         return LATEST_VERSION
 
-    def check_schema(self) -> None:
-        """Refuse a database the running code cannot use, before any write."""
-        version = self.schema_version()
-        if version != LATEST_VERSION:
-            if version > LATEST_VERSION:
-                self.migrate()  # raises SchemaTooNew with the full message
-            raise StoreError(f"{redact(self.url)}: schema version {version}, expected "
-                             f"{LATEST_VERSION}; run `invoke subscribers stats` once to migrate")
-
     # --- consent texts and rate-limit events -------------------------------------
 
     def remember_consent_text(self, version: str, text: str, now=None) -> None:
@@ -606,10 +597,6 @@ class Store:
             "UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND next_attempt_at <= ?",
             (to_text(lease_until), mail_id, to_text(now))).rowcount == 1
 
-    def next_mail_at(self) -> datetime.datetime | None:
-        row = self.one("SELECT MIN(next_attempt_at) FROM outbox")
-        return from_text(row[0]) if row else None
-
     def mail_sent(self, mail_id: int) -> None:
         # A sent confirmation leaves nothing behind: the address is in subscribers.
         self.execute("DELETE FROM outbox WHERE id = ?", (mail_id,))
@@ -634,25 +621,14 @@ class Store:
             rows = self.all(
                 "SELECT p.id, p.email, p.unsubscribe_token, s.scope, s.confirmed_at "
                 "FROM subscribers p JOIN subscriptions s ON s.subscriber_id = p.id "
-                "WHERE s.state = ? AND p.id > ? AND p.id IN (SELECT id FROM subscribers "
+                "WHERE s.state = ? AND p.id IN (SELECT id FROM subscribers "
                 "WHERE id > ? ORDER BY id LIMIT ?) ORDER BY p.id, s.scope",
-                (CONFIRMED, after, after, PAGE_SIZE))
+                (CONFIRMED, after, PAGE_SIZE))
             if not rows:
                 return
             for row in rows:
                 yield Subscription(row[0], row[1], row[2], row[3], from_text(row[4]))
             after = rows[-1][0]
-
-    def delivered_articles(self, subscriber_id: int) -> set[str]:
-        rows = self.all("SELECT article_id FROM delivered_articles WHERE subscriber_id = ?",
-                        (subscriber_id,))
-        return {row[0] for row in rows}
-
-    def last_delivery_at(self, subscriber_id: int) -> datetime.datetime | None:
-        row = self.one(
-            "SELECT MAX(started_at) FROM deliveries WHERE subscriber_id = ? AND state IN "
-            f"({', '.join('?' * len(CLAIMED_STATES))})", (subscriber_id, *CLAIMED_STATES))
-        return from_text(row[0]) if row else None
 
     def begin_delivery(self, edition_id: str, subscriber_id: int, article_ids,
                        now: datetime.datetime) -> bool:
@@ -826,12 +802,6 @@ class Store:
         counts["erased"] = row[0] if row else 0
         return counts
 
-    def import_subscription(self, email: str, scope: str, record: SubscriptionRecord,
-                            new_unsubscribe_token: str, now: datetime.datetime) -> bool:
-        """Add one imported subscription; False when the address already has that scope."""
-        with self.transaction():
-            return self._add_imported(email, scope, record, new_unsubscribe_token, now)
-
     def import_subscriptions(self, records, new_unsubscribe_token, now: datetime.datetime,
                              dry_run: bool = False) -> int:
         """Add imported subscriptions in one transaction; return how many were new.
@@ -845,23 +815,22 @@ class Store:
         try:
             with self.transaction():
                 for record in records:
-                    added += self._add_imported(record.email, record.scope, record,
-                                                new_unsubscribe_token(), now)
+                    added += self._add_imported(record, new_unsubscribe_token(), now)
                 if dry_run:
                     raise _RolledBack()
         except _RolledBack:
             pass
         return added
 
-    def _add_imported(self, email, scope, record, new_unsubscribe_token, now) -> bool:
-        subscriber_id = self._subscriber_id(email, new_unsubscribe_token, now,
+    def _add_imported(self, record, new_unsubscribe_token, now) -> bool:
+        subscriber_id = self._subscriber_id(record.email, new_unsubscribe_token, now,
                                             legacy=record.legacy)
         inserted = self.one(
             "INSERT INTO subscriptions (subscriber_id, scope, state, consent_version, "
             "consent_text, consented_at, confirmed_at, unsubscribed_at, ip_hash, "
             "user_agent_hash, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (subscriber_id, scope) DO NOTHING RETURNING 1",
-            (subscriber_id, scope, record.state, record.consent_version,
+            (subscriber_id, record.scope, record.state, record.consent_version,
              record.consent_text, record.consented_at and to_text(record.consented_at),
              record.confirmed_at and to_text(record.confirmed_at),
              record.unsubscribed_at and to_text(record.unsubscribed_at), record.ip_hash,

@@ -73,8 +73,7 @@ def a_realistic_list(store):
         "oud@voorbeeld.nl", "site", "confirmed", None, None, None,
         datetime.datetime(2019, 6, 1, tzinfo=datetime.UTC), None, None, None, "import-legacy",
         True)
-    assert store.import_subscription(legacy.email, legacy.scope, legacy,
-                                     secrets.token_urlsafe(32), NOW)
+    assert store.import_subscriptions([legacy], lambda: secrets.token_urlsafe(32), NOW) == 1
 
 
 def with_deliveries(store, email):

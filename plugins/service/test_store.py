@@ -111,9 +111,9 @@ def test_the_journal_never_claims_an_article_twice(store):
     assert not store.begin_delivery("editie-1", subscriber_id, ["a1"], NOW)
     # A digest that holds an article already sent is refused whole.
     assert not store.begin_delivery("overzicht", subscriber_id, ["a1", "a2"], NOW)
-    assert store.delivered_articles(subscriber_id) == {"a1"}
+    assert store.send_history(subscriber_id).delivered_articles == {"a1"}
     store.finish_delivery("editie-1", subscriber_id, SENT, LATER, message_id="<m@x>")
-    assert store.last_delivery_at(subscriber_id) == NOW
+    assert store.send_history(subscriber_id).last_delivery_at == NOW
 
 
 def test_a_crashed_delivery_becomes_uncertain_and_can_be_released(store):
@@ -123,7 +123,7 @@ def test_a_crashed_delivery_becomes_uncertain_and_can_be_released(store):
     [uncertain] = store.deliveries([UNCERTAIN])
     assert (uncertain.edition_id, uncertain.email) == ("editie-1", "lezer@voorbeeld.nl")
     store.release_delivery("editie-1", subscriber_id)
-    assert store.delivered_articles(subscriber_id) == set()
+    assert store.send_history(subscriber_id).delivered_articles == set()
 
 
 def test_erasing_a_person_leaves_only_a_count(store):
@@ -141,7 +141,7 @@ def test_erasing_a_person_leaves_only_a_count(store):
         assert "lezer@voorbeeld.nl" not in repr(rows), table
         assert all(gone not in row[:2] for row in rows if table != "outbox"), table
     assert store.stats()["erased"] == 1
-    assert store.delivered_articles(keep) == {"a1"}
+    assert store.send_history(keep).delivered_articles == {"a1"}
 
 
 def test_one_sender_at_a_time(store):
