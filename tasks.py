@@ -149,12 +149,12 @@ def import_html(c, pages, dry_run=False, report="", content=str(CONFIG["content"
 
 
 @task(help={"output": "built site to check", "siteurl": "absolute site URL, if any",
-            "dynamic": "site path served by the service, not by files"})
-def check_links(c, output=CONFIG["output"], siteurl="", dynamic="/volg/"):
+            "dynamic": "site paths served by the service, not by files, comma-separated"})
+def check_links(c, output=CONFIG["output"], siteurl="", dynamic="/volg/,/reactie/"):
     """Check that every internal link, image and anchor in the output resolves."""
     from content_checks.linkcheck import check_output
 
-    broken = check_output(output, siteurl, (dynamic,))
+    broken = check_output(output, siteurl, tuple(dynamic.split(",")))
     for link in broken:
         print(link)
     print(f"{len(broken)} broken links")
@@ -245,6 +245,18 @@ def bench_import(c, comments=50_000, paragraphs=1):
     c.run(f"{timer}{sys.executable} -m invoke --search-root {ROOT} import-wordpress {export} "
           f"--content {folder / 'content'} --report {folder / 'report.txt'} > {folder / 'out.txt'}")
     print(f"Import output and report in {folder}")
+
+
+@task(positional=["action", "reaction"], help={
+    "action": "list, show, approve, reject or spam", "reaction": "the reaction's id, e.g. site-k3f9x2ab7q",
+    "status": "list: pending (default), approved, rejected, spam or all",
+    "settings": "settings file (default: publishconf.py)"})
+def reactions(c, action, reaction="", status="pending", settings=CONFIG["settings_publish"]):
+    """Moderate the reactions readers sent through the site."""
+    from service.moderation import run
+
+    if code := run(action, settings, reaction_id=reaction, status=status):
+        raise Exit(code=code)
 
 
 @task(positional=["action"], help={

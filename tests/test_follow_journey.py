@@ -70,7 +70,7 @@ def new_article(content: Path, slug: str, title: str) -> None:
 class Journey:
     """The site, the service, the mail server and the sender of one test."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, **overrides):
         self.content = copy_content(folder / "content")
         self.output = folder / "output"
         self.maildir = folder / "mail"
@@ -80,7 +80,7 @@ class Journey:
         self.config = ServiceConfig.for_tests(
             folder, site_url=self.site_url, output_path=self.output,
             smtp=SmtpSettings(port=self.sink.port, timeout=10, retries=1, backoff=0.1),
-            min_form_seconds=0)
+            **{"min_form_seconds": 0, **overrides})
         self.store = open_store(self.config.database_url)
         self.stop = threading.Event()
         self.worker = start_outbox_worker(self.config, self.store, self.stop)

@@ -77,6 +77,7 @@ PROFILE = settings.get_profile(os.environ.get("HYPOTHESIS_PROFILE", "adviesblog"
 
 SETTINGS = read_settings(str(ROOT / "publishconf.py"))
 FOLLOW_ACTION = f"{PUBLISH_SITEURL}/volg/"
+REACTION_ACTION = f"{PUBLISH_SITEURL}/reactie/"
 ARTICLE_DATE = "2024-03-01 10:00"
 
 # --- The hostile alphabet --------------------------------------------------------------
@@ -430,8 +431,10 @@ def elements_lxml(html: str) -> list[Element]:
 
 
 # The follow service's own pages (volg/pagina/) also hold its unsubscribe request form
-# and one-button forms that post to the page's own address (no action).
+# and one-button forms that post to the page's own address (no action), as do the
+# reaction service's (reactie/pagina/).
 SERVICE_FORM_ACTIONS = (FOLLOW_ACTION, FOLLOW_ACTION + "afmelden/", None)
+SERVICE_PAGES = ("volg", "reactie")
 
 
 def executable_content(html: str, *, email: bool, fragment: bool = False,
@@ -459,10 +462,11 @@ def executable_content(html: str, *, email: bool, fragment: bool = False,
                                            element.text.strip() != THEME_ROOT_STYLE):
                 problems.append(f"{where}: a style element that is not the theme's")
             if element.tag in EMBEDDING_TAGS:
-                theirs = (element.tag == "form" and not email and not fragment
-                          and element.classes == ["follow__form"]
-                          and element.attributes.get("action") in (
-                              SERVICE_FORM_ACTIONS if service_page else (FOLLOW_ACTION,)))
+                action = element.attributes.get("action")
+                theirs = (element.tag == "form" and not email and not fragment and (
+                    (element.classes == ["follow__form"]
+                     and action in (SERVICE_FORM_ACTIONS if service_page else (FOLLOW_ACTION,)))
+                    or (element.classes == ["reaction-form"] and action == REACTION_ACTION)))
                 if not theirs:
                     problems.append(f"{where}: an embedding element")
             if element.tag == "meta" and element.attributes.get("http-equiv", "").lower() == \
@@ -517,7 +521,8 @@ def site_problems(built) -> list[str]:
         problems += [f"{page.relative_to(built.output)}: {p}"
                      for p in executable_content(
                          html, email=email,
-                         service_page=built.output / "volg" / "pagina" in page.parents)]
+                         service_page=any(built.output / folder / "pagina" in page.parents
+                                          for folder in SERVICE_PAGES))]
     for feed in sorted((built.output / "feeds").rglob("*.xml")):
         problems += feed_problems(feed)
     # pelican-sitemap keeps its state in a module global that only a build that ends

@@ -84,7 +84,9 @@ def test_article_shows_dutch_date_reading_time_and_author_box(dev_site, article)
     minutes = max(1, math.ceil(words / 200))
     unit = "minuut" if minutes == 1 else "minuten"
     byline = soup.select_one("header .byline").get_text(" ", strip=True)
-    assert byline.endswith(f"{minutes} {unit} leestijd"), byline
+    count = len(soup.select("ol.comment-list > li"))
+    comments = f" · {count} {'reactie' if count == 1 else 'reacties'}" if count else ""
+    assert byline.endswith(f"{minutes} {unit} leestijd{comments}"), byline
 
     slugs = [s.strip() for s in (article.get("author") or article["authors"]).split(",")]
     boxes = soup.select("section.author-box")
@@ -192,8 +194,8 @@ def test_series_teaser_is_plain_text_while_next_part_is_a_draft(dev_site):
 
 
 def test_every_internal_link_and_image_resolves(dev_site, published_site):
-    service = (dev_site.settings["FOLLOW_ENDPOINT"],)
-    assert check_output(dev_site.output, dynamic=service) == []
+    service = (dev_site.settings["FOLLOW_ENDPOINT"], dev_site.settings["REACTIONS_ENDPOINT"])
+    assert check_output(dev_site.output, "", service) == []
     assert check_output(published_site.output, PUBLISH_SITEURL, service) == []
 
 

@@ -46,6 +46,8 @@ from adviesblog_common.sanitize import (
 )
 from adviesblog_common.settings import apply_defaults
 
+from . import reactions
+
 logger = logging.getLogger(__name__)
 
 DEFAULTS = {
@@ -53,7 +55,7 @@ DEFAULTS = {
     "COMMENTS_PATH": "comments",
     # Replies deeper than this are shown at this level, with "reactie op <naam>".
     "COMMENTS_MAX_DEPTH": 4,
-    # Where "Reageer" sends a reaction until the service takes them; empty: SITE_CONTACT's.
+    # Where "Reageer" sends a reaction when REACTIONS_ENDPOINT is empty; empty: SITE_CONTACT's.
     "COMMENTS_MAILTO": "",
 }
 FIELDS = {"id", "parent", "author", "author_url", "date", "type", "status", "source",
@@ -393,4 +395,7 @@ def attach_comments(generator):
 
 def register():
     signals.initialized.connect(set_defaults)
+    signals.initialized.connect(reactions.set_defaults)
+    signals.generator_init.connect(reactions.add_template_helpers)
+    signals.get_generators.connect(reactions.get_generators)
     signals.article_generator_finalized.connect(attach_comments)

@@ -74,16 +74,20 @@ def test_closed_keeps_old_comments_without_an_invitation_and_hidden_shows_nothin
     closed = site.soup("2024/gesloten/")
     assert [li["id"] for li in closed.select("ol.comment-list > li")] == ["reactie-wxr-20"]
     assert closed.select_one(".comment-invite") is None
+    assert closed.find(id="reacties").find("form") is None
+    assert closed.select_one(".comments__closed").get_text() == "Reageren is gesloten."
     hidden = site.soup("2024/verborgen/")
     assert hidden.find(id="reacties") is None
     assert "Niet tonen" not in hidden.get_text()
 
 
-def test_article_without_comments_invites_a_reaction_by_mail(site):
+def test_article_without_comments_invites_a_reaction_through_the_form(site):
+    # With REACTIONS_ENDPOINT = "" it is a mailto: link (test_reaction_pages.py).
     section = site.soup("2024/zonder-reacties/").find(id="reacties")
     assert section.h2.get_text() == "Er zijn nog geen reacties"
-    mailto = section.select_one(".comment-invite a")["href"]
-    assert mailto.startswith("mailto:info@ruimte-en-richting.example?subject=Reactie%20op%3A%20")
+    assert section.h3.get_text() == "Reageer"
+    assert section.find("form")["action"] == f"{PUBLISH_SITEURL}/reactie/"
+    assert section.select_one(".comment-invite") is None
 
 
 def test_count_on_cards_and_in_json_ld(site):

@@ -7,6 +7,7 @@ absolute URLs is checked too.
 """
 
 import os
+import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from urllib.parse import unquote, urldefrag, urlsplit
@@ -57,6 +58,10 @@ def _target_file(output: str, url_path: str) -> str:
     return candidate
 
 
+# A placeholder in a page of the service, such as ``__REACTIE_URL__``: no link yet.
+SERVICE_MARKER = re.compile(r"__[A-Z_]+__")
+
+
 def check_output(output: str, site_url: str = "", dynamic: tuple[str, ...] = ()) -> list[BrokenLink]:
     """Return every link in ``output``'s HTML pages that points nowhere.
 
@@ -92,6 +97,8 @@ def _check_one(output, site_url, page_path, page_url, link, scanner_for, dynamic
         link = link[len(site_url):] or "/"
     if link.startswith(tuple(prefix for prefix in dynamic if prefix)):
         return None
+    if SERVICE_MARKER.fullmatch(link):
+        return None  # the service fills it in (the article a reaction form page answers)
     parts = urlsplit(link)
     if parts.scheme or parts.netloc:
         return None  # external; this checker makes no network requests

@@ -7,7 +7,8 @@ older tool, who were never asked for consent in this service, come in only when 
 operator says so (``--legacy``), and are marked as such for good.
 
 ``delete`` erases a person on request (AVG art. 17): subscriber, subscriptions, send
-journal and queued mails. Only a count of erasures stays.
+journal and queued mails, and as a commenter who asked for reply notifications, their
+reactions awaiting moderation. Only a count of erasures stays.
 
 Everything here speaks to the operator, in English; nothing is shown to readers.
 """
@@ -33,6 +34,7 @@ from .mailer import subscriber_address
 from .store import (
     CONFIRMED,
     PENDING,
+    REPLY_PREFIX,
     UNSUBSCRIBED,
     Store,
     StoreError,
@@ -214,7 +216,10 @@ class _Counted:
 
 def export(store: Store, out: TextIO, path: str = "", published: Path | None = None) -> int:
     """The CSV with every subscription's consent proof: to ``path`` or to ``out``."""
-    records = _Counted(store.subscription_records())
+    # Reply notifications belong to their reactions, which the export does not carry:
+    # imported alone they would notify of nothing.
+    records = _Counted(record for record in store.subscription_records()
+                       if not record.scope.startswith(REPLY_PREFIX))
     if not path:
         for chunk in csv_chunks(records):
             out.write(chunk)
@@ -443,16 +448,23 @@ def delete(store: Store, out: TextIO, address: str, yes: bool = False,
         if answer.strip().lower() not in ("y", "yes"):
             print("Nothing erased (use --yes to erase without being asked).", file=out)
             return FAILED
+    published = [reaction for email in matches for reaction in store.published_reactions_of(email)]
     for email in matches:
         store.erase(email)
     print(f"Erased {', '.join(matches)}. Erasures so far: {store.stats()['erased']}.", file=out)
+    if published:
+        # The files are the site's public record, in git: removing them is an editor's step.
+        print("Their published reactions are still on the site, without the address; if the "
+              "request covers them, delete these files and rebuild:", file=out)
+        for reaction in published:
+            print(f"  {reaction.file}", file=out)
     return OK
 
 
 def _held(held: dict[str, int]) -> str:
     names = {"subscriber": "subscriber", "subscriptions": "subscription(s)",
              "deliveries": "journal row(s)", "delivered_articles": "delivered article(s)",
-             "outbox": "queued mail(s)"}
+             "outbox": "queued mail(s)", "reactions": "reaction(s)"}
     return ", ".join(f"{held[key]} {name}" for key, name in names.items())
 
 
@@ -481,7 +493,7 @@ def run(action: str, settings_file: str | os.PathLike = "publishconf.py", *,
         return USAGE
     store = None
     try:
-        config = _load_config(settings_file)
+        config = load_config(settings_file)
         store = open_store(config.database_url, create=False)
         if action == "list":
             return list_subscriptions(store, sys.stdout, state=state, scope=scope)
@@ -510,7 +522,7 @@ def run(action: str, settings_file: str | os.PathLike = "publishconf.py", *,
             store.close()
 
 
-def _load_config(settings_file):
+def load_config(settings_file):
     from .config import ConfigError, load
 
     if not Path(settings_file).is_file():

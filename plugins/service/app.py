@@ -60,6 +60,7 @@ FORM_TIME_MAX_AGE = datetime.timedelta(hours=24)
 RATE_WINDOW = datetime.timedelta(hours=1)
 # The forms hold a few short fields; anything bigger is not one of them.
 MAX_BODY_BYTES = 16 * 1024
+REACTION_BODY_BYTES = 64 * 1024
 MAX_FORM_PARTS = 20
 FIELD_MAX_LENGTHS = {"email": 254, "scope": 100, "consent": 64, "website": 254, "t": 100}
 # Tokens are 43 characters; a longer path segment is no token of ours.
@@ -168,6 +169,10 @@ class BuildOutput:
     def form(self) -> FormSettings:
         return self._cached(self.folder / FORM_FILE, self._load_form)
 
+    def data(self, name: str, load: Callable[[Path], object]):
+        """Another file of the build in this folder, read by ``load`` (cached the same way)."""
+        return self._cached(self.folder / name, load)
+
     @staticmethod
     def _load_page(path: Path) -> Page:
         try:
@@ -257,12 +262,16 @@ class FormRequest(Request):
 
 
 class Refused(Exception):
-    """A form the service does not accept: ``key`` is the page, ``reason`` goes to the log."""
+    """A form the service does not accept: ``key`` is the page, ``reason`` goes to the log.
 
-    def __init__(self, key: str, reason: str):
+    ``pages`` is the build output the page comes from: the follow pages when None.
+    """
+
+    def __init__(self, key: str, reason: str, pages: "BuildOutput | None" = None):
         super().__init__(reason)
         self.key = key
         self.reason = reason
+        self.pages = pages
 
 
 @dataclasses.dataclass(frozen=True)
@@ -292,14 +301,21 @@ class FollowService:
         self.on_mail_queued = on_mail_queued or (lambda: None)
         self.output = BuildOutput(config.pages_path, self._remember_consent)
         endpoint = config.endpoint
-        self.routes = Map([
-            Rule(endpoint, endpoint="subscribe", methods=["GET", "POST"]),
-            Rule(f"{endpoint}bevestig/<token>/", endpoint="confirm", methods=["GET", "POST"]),
-            Rule(f"{endpoint}afmelden/", endpoint="unsubscribe_request",
+        rules = [
+            Rule(endpoint, endpoint=self.subscribe, methods=["GET", "POST"]),
+            Rule(f"{endpoint}bevestig/<token>/", endpoint=self.confirm, methods=["GET", "POST"]),
+            Rule(f"{endpoint}afmelden/", endpoint=self.unsubscribe_request,
                  methods=["GET", "POST"]),
-            Rule(f"{endpoint}afmelden/<token>/", endpoint="unsubscribe",
+            Rule(f"{endpoint}afmelden/<token>/", endpoint=self.unsubscribe,
                  methods=["GET", "POST"]),
-        ], strict_slashes=False, merge_slashes=False)
+        ]
+        self.reactions = None
+        if config.reactions_endpoint:
+            from .reactions import ReactionDesk
+
+            self.reactions = ReactionDesk(self)
+            rules += self.reactions.rules(config.reactions_endpoint)
+        self.routes = Map(rules, strict_slashes=False, merge_slashes=False)
 
     def _remember_consent(self, form: FormSettings) -> None:
         self.store.remember_consent_text(form.consent_version, form.consent_text, self.clock())
@@ -308,6 +324,10 @@ class FollowService:
 
     def __call__(self, environ, start_response):
         request = FormRequest(environ)
+        if self.reactions is not None and self.reactions.owns(request):
+            # A reaction is longer than a sign-up: 4,000 characters, each up to nine bytes
+            # once URL-encoded.
+            request.max_content_length = request.max_form_memory_size = REACTION_BODY_BYTES
         response = self.respond(request)
         response.headers.update(SECURITY_HEADERS)
         response.headers.setdefault("Content-Security-Policy", PLAIN_POLICY)
@@ -325,32 +345,44 @@ class FollowService:
             return Response("405 Method Not Allowed\n", status=405, mimetype="text/plain",
                             headers={"Allow": ", ".join(sorted(error.valid_methods or []))})
         except NotFound:
-            return self.answer(request, "niet-gevonden")
+            return self.answer(request, "niet-gevonden", self.pages_of(request))
         except HTTPException as error:  # pragma: no cover - the map redirects nothing
             return error.get_response()
         try:
-            return getattr(self, route)(request, **arguments)
+            return route(request, **arguments)
         except Refused as refusal:
-            logger.info("service: %s %s refused (%s): %s, client %s", request.method, route,
-                        refusal.key, refusal.reason, self.client(request).tag)
-            return self.answer(request, refusal.key)
+            logger.info("service: %s %s refused (%s): %s, client %s", request.method,
+                        route.__name__, refusal.key, refusal.reason, self.client(request).tag)
+            return self.answer(request, refusal.key, refusal.pages)
         except (StoreError, CannotMail) as error:
             logger.error("service: %s", error)
-            return self.answer(request, "storing")
+            return self.answer(request, "storing", self.pages_of(request))
         except SiteNotBuilt as error:
             return self.not_built(request, error)
 
-    def answer(self, request: Request, key: str) -> Response:
-        status = PAGE_STATUS[key]
+    def pages_of(self, request: Request) -> "BuildOutput":
+        """The pages that answer this address: the reaction pages under their endpoint."""
+        if self.reactions is not None and self.reactions.owns(request):
+            return self.reactions.output
+        return self.output
+
+    def answer(self, request: Request, key: str, pages: "BuildOutput | None" = None,
+               status: int | None = None, fill: Callable[[str], str] | None = None) -> Response:
+        """The pre-rendered page ``key``; ``fill`` puts in what only this answer knows."""
+        pages = pages or self.output
+        status = status or (PAGE_STATUS[key] if pages is self.output
+                            else self.reactions.status(key))
         if wants_json(request):
             return Response(json.dumps({"status": key, "ok": status < 400}), status=status,
                             mimetype="application/json")
         try:
-            page = self.output.page(key)
+            page = pages.page(key)
         except SiteNotBuilt as error:
             return self.not_built(request, error)
         html = page.html
-        if FORM_TIME_MARKER in html:
+        if fill is not None:
+            html = fill(html)
+        elif FORM_TIME_MARKER in html:
             html = html.replace(FORM_TIME_MARKER,
                                 sign_form_time(self.config.secret_key, self.clock()))
         return Response(html, status=status, content_type="text/html; charset=utf-8",
@@ -371,21 +403,23 @@ class FollowService:
                       user_agent_hash=keyed_hash(key, "user-agent",
                                                  request.user_agent.string or ""))
 
-    def fields(self, request: Request, names) -> dict[str, str]:
+    def fields(self, request: Request, names, lengths=None, pages: "BuildOutput | None" = None,
+               refusal: str = "ongeldige-invoer") -> dict[str, str]:
         """The form's fields, each once and within its length; refuse anything else."""
-        if (request.content_length or 0) > MAX_BODY_BYTES:
-            raise Refused("ongeldige-invoer", "body too large")
+        lengths = lengths or FIELD_MAX_LENGTHS
+        if (request.content_length or 0) > request.max_content_length:
+            raise Refused(refusal, "body too large", pages)
         try:
             form = request.form
         except RequestEntityTooLarge as error:
-            raise Refused("ongeldige-invoer", "body too large") from error
+            raise Refused(refusal, "body too large", pages) from error
         values = {}
         for name in names:
             given = form.getlist(name)
             if len(given) > 1:
-                raise Refused("ongeldige-invoer", f"field {name} given {len(given)} times")
-            if given and len(given[0]) > FIELD_MAX_LENGTHS[name]:
-                raise Refused("ongeldige-invoer", f"field {name} is too long")
+                raise Refused(refusal, f"field {name} given {len(given)} times", pages)
+            if given and len(given[0]) > lengths[name]:
+                raise Refused(refusal, f"field {name} is too long", pages)
             if given:
                 values[name] = given[0]
         return values

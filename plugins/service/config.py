@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from adviesblog_common.settings import apply_defaults
+from comments.reactions import DEFAULTS as REACTION_DEFAULTS
 
 from .logs import service_logger
 from .mailer import DkimKey, SmtpSettings
@@ -87,6 +88,16 @@ class ServiceConfig:
     confirm_hours: float = 48
     trusted_proxies: int = 0
     settings_file: Path | None = None
+    # Reactions (REACTIONS_* settings, shared with the build); "" endpoint: none taken.
+    reactions_endpoint: str = "/reactie/"
+    content_path: Path | None = None
+    comments_folder: str = "comments"
+    moderator: str = ""
+    rebuild_command: str = ""
+    max_name_length: int = 80
+    max_text_length: int = 4000
+    max_links: int = 3
+    reactions_per_ip_per_hour: int = 5
 
     @property
     def host(self) -> str:
@@ -101,6 +112,15 @@ class ServiceConfig:
         """The absolute URL of a path under the endpoint, e.g. ``afmelden/<token>/``."""
         return f"{self.site_url}{self.endpoint}{path}"
 
+    @property
+    def reaction_pages_path(self) -> Path:
+        """Where the build wrote the reaction pages and reacties.json."""
+        return self.output_path / self.reactions_endpoint.strip("/")
+
+    def reaction_url(self, path: str) -> str:
+        """The absolute URL of a path under the reactions endpoint, e.g. ``stop/<id>/<token>/``."""
+        return f"{self.site_url}{self.reactions_endpoint}{path}"
+
     @classmethod
     def for_tests(cls, folder: Path, **overrides) -> "ServiceConfig":
         """A complete configuration in ``folder``, as a test needs it."""
@@ -112,6 +132,7 @@ class ServiceConfig:
             "mail_from": "Testsite <nieuwsbrief@testsite.example>",
             "envelope_from": "nieuwsbrief@testsite.example",
             "unsubscribe_mailto": "afmelden@testsite.example", "list_id": "nieuwsbrief.testsite.example",
+            "content_path": folder / "content", "moderator": "redactie@testsite.example",
         }
         values.update(overrides)
         return cls(**values)
@@ -193,6 +214,7 @@ def from_settings(settings: dict, environ: Mapping[str, str] = os.environ,
                   root: Path | None = None) -> ServiceConfig:
     """The service configuration from Pelican settings (as read_settings returns them)."""
     apply_defaults(settings, "SERVICE_", DEFAULTS)
+    apply_defaults(settings, "REACTIONS_", REACTION_DEFAULTS)
     root = Path(root or os.getcwd())
     contact = (settings.get("SITE_CONTACT") or {}).get("email", "")
     site_name = settings.get("SITENAME", "")
@@ -206,6 +228,13 @@ def from_settings(settings: dict, environ: Mapping[str, str] = os.environ,
     database_url = (_env(environ, "ADVIESBLOG_DATABASE_URL") or settings["SERVICE_DATABASE_URL"]
                     or f"sqlite:///{data_path / 'volg.sqlite3'}")
     mail_from = settings["SERVICE_MAIL_FROM"] or f"{site_name} <{contact}>"
+    reactions_endpoint = settings["REACTIONS_ENDPOINT"] or ""
+    if reactions_endpoint and not (reactions_endpoint.startswith("/")
+                                   and reactions_endpoint.endswith("/")
+                                   and reactions_endpoint.strip("/")):
+        raise ConfigError(f"REACTIONS_ENDPOINT is {reactions_endpoint!r}: the service takes "
+                          "reactions only at a path of this site, like '/reactie/', or set it "
+                          "to '' for none")
     host = urllib.parse.urlsplit(site_url).hostname or "localhost"
     return ServiceConfig(
         site_url=site_url, site_name=site_name,
@@ -222,6 +251,15 @@ def from_settings(settings: dict, environ: Mapping[str, str] = os.environ,
         confirm_hours=float(settings["SERVICE_CONFIRM_HOURS"]),
         trusted_proxies=int(settings["SERVICE_TRUSTED_PROXIES"]),
         settings_file=Path(settings["SETTINGS_FILE"]) if settings.get("SETTINGS_FILE") else None,
+        reactions_endpoint=reactions_endpoint,
+        content_path=root / settings.get("PATH", "content"),
+        comments_folder=settings.get("COMMENTS_PATH", "comments"),
+        moderator=settings["REACTIONS_MODERATOR"] or contact,
+        rebuild_command=settings["REACTIONS_REBUILD_COMMAND"] or "",
+        max_name_length=int(settings["REACTIONS_MAX_NAME_LENGTH"]),
+        max_text_length=int(settings["REACTIONS_MAX_TEXT_LENGTH"]),
+        max_links=int(settings["REACTIONS_MAX_LINKS"]),
+        reactions_per_ip_per_hour=int(settings["REACTIONS_PER_IP_PER_HOUR"]),
     )
 
 

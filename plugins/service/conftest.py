@@ -1,22 +1,42 @@
-"""The service tests' databases: one throwaway PostgreSQL cluster, a fresh database per test.
+"""The service tests' databases, and the service itself over real HTTP with a real SMTP server.
+
+Databases: one throwaway PostgreSQL cluster, a fresh database per test.
 
 `postgres_url` starts a PostgreSQL cluster from Debian's `postgresql` package once per test
 session; `database_url` runs a test once on SQLite and once on PostgreSQL, each time with a new,
 empty database, so the store passes the same tests on both.
 """
 
+import email
+import email.policy
+import http.client
+import json
+import logging
 import os
 import shutil
 import socket
 import subprocess
 import tempfile
+import threading
+import time
+import urllib.parse
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg
 import pytest
 from psycopg import sql
+from werkzeug.serving import make_server
+
+from service.app import create_app
+from service.config import ServiceConfig
+from service.mailer import SmtpSettings
+from service.outbox import start_outbox_worker
+from service.smtp_sink import start_sink
+from service.store import Store, open_store
+from tests.support import build_site
 
 DEBIAN_POSTGRESQL_ROOT = Path("/usr/lib/postgresql")
 CLUSTER_USER = "adviesblog"
@@ -272,3 +292,134 @@ def database_url(request, tmp_path):
         return f"sqlite:///{tmp_path / 'volg.sqlite3'}"
     # Looked up only here, so the SQLite runs neither start PostgreSQL nor skip without it.
     return request.getfixturevalue("make_postgres_database")()
+
+
+# --- the service over HTTP, on the sample site ---------------------------------------
+
+MAIL_TIMEOUT_SECONDS = 10
+
+
+@pytest.fixture(scope="session")
+def sample_site(tmp_path_factory):
+    """The sample site, built once with the development settings."""
+    return build_site("pelicanconf.py", tmp_path_factory.mktemp("volg") / "output")
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: http.client.HTTPMessage
+    body: str
+
+    def json(self):
+        return json.loads(self.body)
+
+
+class Mount:
+    """Lets the server start (and pick its port) before the app that needs its URL exists."""
+
+    app = None
+
+    def __call__(self, environ, start_response):
+        return self.app(environ, start_response)
+
+
+@dataclass
+class Service:
+    config: ServiceConfig
+    store: Store
+    sink: object
+    maildir: Path
+    host: str
+    port: int
+
+    def request(self, method: str, path: str, fields=None, headers=None,
+                body: bytes | None = None) -> Answer:
+        headers = dict(headers or {})
+        if fields is not None:
+            body = urllib.parse.urlencode(fields).encode("ascii")
+            headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=10)
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            return Answer(response.status, response.headers,
+                          response.read().decode("utf-8"))
+        finally:
+            connection.close()
+
+    def get(self, path: str, **options) -> Answer:
+        return self.request("GET", path, **options)
+
+    def post(self, path: str, fields=None, **options) -> Answer:
+        return self.request("POST", path, fields=fields, **options)
+
+    def page(self, key: str) -> str:
+        return (self.config.pages_path / "pagina" / f"{key}.html").read_text(encoding="utf-8")
+
+    def mails(self, count: int, timeout: float = MAIL_TIMEOUT_SECONDS) -> list:
+        """Wait until the SMTP server holds ``count`` mails; return them, oldest first."""
+        deadline = time.monotonic() + timeout
+        while True:
+            files = sorted(self.maildir.glob("*.eml"))
+            if len(files) >= count or time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
+        assert len(files) == count, f"expected {count} mails, the server has {len(files)}"
+        return [email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+                for path in files]
+
+    def caught(self) -> int:
+        return len(list(self.maildir.glob("*.eml")))
+
+
+@pytest.fixture
+def make_service(database_url, sample_site, tmp_path):
+    """Starts the service on the sample site; options change its config or its store."""
+    started = []
+
+    def start(output_path: Path | None = None, busy_timeout: float | None = None,
+              **overrides) -> Service:
+        maildir = tmp_path / f"mail-{len(started)}"
+        sink = start_sink("127.0.0.1", 0, maildir=maildir)
+        mount = Mount()
+        server = make_server("127.0.0.1", 0, mount, threaded=True)
+        host, port = server.server_address[:2]
+        config = ServiceConfig.for_tests(
+            tmp_path, output_path=output_path or sample_site.output, database_url=database_url,
+            site_url=f"http://{host}:{port}",
+            smtp=SmtpSettings(host="127.0.0.1", port=sink.port, timeout=5, retries=0),
+            **overrides)
+        store = open_store(database_url)
+        if busy_timeout is not None:
+            store.close()
+            store = Store(database_url, busy_timeout=busy_timeout)
+        stop = threading.Event()
+        worker = start_outbox_worker(config, store, stop)
+        mount.app = create_app(config, store, on_mail_queued=worker.wake)
+        serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
+                                   daemon=True)
+        serving.start()
+        started.append((server, serving, worker, store, sink))
+        return Service(config, store, sink, maildir, host, port)
+
+    yield start
+    for server, serving, worker, store, sink in started:
+        server.shutdown()
+        serving.join()
+        server.server_close()
+        worker.stop()
+        worker.join()
+        store.close()
+        sink.stop()
+
+
+@pytest.fixture
+def service(make_service):
+    return make_service()
+
+
+@pytest.fixture
+def service_log(caplog):
+    caplog.set_level(logging.INFO, logger="service")
+    return caplog

@@ -1,4 +1,4 @@
-"""``make serve``: the site, the follow service and a mail catcher on one port.
+"""``make serve``: the site, the service (follow and reactions) and a mail catcher on one port.
 
 Pelican rebuilds ``output/`` on every change in a child process, as ``pelican
 --autoreload`` does. This process serves the built files, passes the follow
@@ -62,8 +62,10 @@ def static_site(output: Path):
 
 def site_app(config: ServiceConfig, store, maildir: Path | None = None, on_mail_queued=None):
     """The built site with the service at its endpoint and, in development, the mail catcher."""
-    mounts = {config.endpoint.rstrip("/"): create_app(config, store,
-                                                      on_mail_queued=on_mail_queued)}
+    service = create_app(config, store, on_mail_queued=on_mail_queued)
+    mounts = {config.endpoint.rstrip("/"): service}
+    if config.reactions_endpoint:
+        mounts[config.reactions_endpoint.rstrip("/")] = service
     if maildir is not None:
         mounts[MAIL_PATH] = make_mailcatcher(maildir, prefix=f"{MAIL_PATH}/")
     return DispatcherMiddleware(static_site(config.output_path), mounts)

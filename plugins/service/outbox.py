@@ -1,4 +1,4 @@
-"""The outbox worker: sends the web app's single mails (confirmation and unsubscribe links).
+"""The outbox worker: sends single mails (confirmation links, moderation, reply notifications).
 
 The web app only queues a mail (``Store.queue_mail``), in the same transaction as the
 sign-up, so a request never waits for an SMTP server and takes as long for a known
@@ -11,7 +11,10 @@ address as for a new one. This worker sends what is due:
   by the time it arrived anyway);
 - a permanent refusal (5xx) drops the mail at once; an uncertain delivery (the
   connection was lost after the whole message went out) counts as sent, as the
-  server almost always has it, and the reader can ask for a new link.
+  server almost always has it, and the reader can ask for a new link;
+- just before the final "." the mail is marked in flight, so a sender that dies
+  right then never sends it a second time (a reply notification goes out at most
+  once; its journal entry says "uncertain").
 
 Run it as a daemon thread beside the web app (``start_outbox_worker``) or once
 (``send_due_mails``).
@@ -97,18 +100,20 @@ def send_round(config: ServiceConfig, store: Store,
             if not store.claim_mail(mail.id, now, now + LEASE):
                 continue  # another process is sending it
             if mail.kind == UNKNOWN_ADDRESS:
-                store.mail_sent(mail.id)  # written only to make the web answer take as long
+                store.mail_sent(mail)  # written only to make the web answer take as long
                 continue
             if failure is not None:
                 # The server just failed; the rest of the batch waits its turn too.
-                store.mail_failed(mail.id, next_attempt_at(mail.attempts, now), failure)
+                store.mail_failed(mail, next_attempt_at(mail.attempts, now), failure)
                 continue
             try:
-                session.send(config.envelope_from, mail.recipient, mail.message)
+                session.send(config.envelope_from, mail.recipient, mail.message,
+                             before_commit=lambda mail_id=mail.id: store.mail_in_flight(
+                                 mail_id, now))
             except PermanentFailure as error:
                 logger.error("service: outbox %s mail %d refused by the SMTP server, dropped: "
                              "%s", mail.kind, mail.id, error)
-                store.mail_failed(mail.id, None, str(error))
+                store.mail_failed(mail, None, str(error))
                 continue
             except (TemporaryFailure, SmtpSetupError) as error:
                 failure = str(error)
@@ -116,12 +121,12 @@ def send_round(config: ServiceConfig, store: Store,
                 logger.warning("service: outbox %s mail %d not sent (%s); %s", mail.kind,
                                mail.id, error, f"next attempt at {retry:%Y-%m-%d %H:%M} UTC"
                                if retry else "giving up")
-                store.mail_failed(mail.id, retry, failure)
+                store.mail_failed(mail, retry, failure)
                 continue
             except UncertainDelivery as error:
                 logger.warning("service: outbox %s mail %d may or may not have been "
                                "delivered; not sent again: %s", mail.kind, mail.id, error)
-            store.mail_sent(mail.id)
+            store.mail_sent(mail)
             sent += 1
     return sent, failure
 
@@ -182,6 +187,7 @@ class OutboxWorker(threading.Thread):
         if self._pruned_at is None or now - self._pruned_at > PRUNE_EVERY:
             self.store.prune_events(now - EVENTS_KEPT)
             self.store.prune_unconfirmed(now - UNCONFIRMED_KEPT)
+            self.store.drop_stale_in_flight(now - LEASE)
             self._pruned_at = now
         sent, failure = send_round(self.config, self.store, now)
         if sent:

@@ -40,6 +40,13 @@ ERASED_COUNTER = "erased_subscribers"
 # The outbox kind of an unsubscribe request for an address that subscribes to nothing:
 # written like any other, so that both cost the same, and dropped unsent.
 UNKNOWN_ADDRESS = "unknown-address"
+# Reply notifications: the scope of a commenter's "let me know" is "reply:<reaction id>",
+# and the journal entry of the notification about a reply is "reply:<reply id>".
+REPLY_PREFIX = "reply:"
+# The journal state of a notification queued in the outbox, before it is sent.
+QUEUED = "queued"
+# A reaction's moderation states.
+AWAITING, APPROVED, REJECTED, SPAM = "pending", "approved", "rejected", "spam"
 
 MIGRATIONS = [
     # 1: subscribers with their consent proof per scope, outbox, send journal.
@@ -104,6 +111,33 @@ MIGRATIONS = [
             name TEXT PRIMARY KEY,
             value INTEGER NOT NULL)""",
     ],
+    # 2: reactions awaiting moderation; outbox mails that belong to a journal entry, and
+    # the moment a mail's final "." went out (never sent again after that).
+    [
+        """CREATE TABLE reactions (
+            id TEXT PRIMARY KEY,
+            article TEXT NOT NULL,
+            parent TEXT,
+            author TEXT NOT NULL,
+            author_url TEXT,
+            text TEXT,
+            html TEXT,
+            status TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            decided_at TEXT,
+            consent_version TEXT,
+            consent_text TEXT,
+            ip_hash TEXT,
+            user_agent_hash TEXT,
+            form_nonce TEXT UNIQUE,
+            notify_subscriber_id {reference}
+                REFERENCES subscribers (id) ON DELETE SET NULL,
+            file TEXT)""",
+        "CREATE INDEX reactions_by_status ON reactions (status, created_at)",
+        "CREATE INDEX reactions_by_subscriber ON reactions (notify_subscriber_id)",
+        "ALTER TABLE outbox ADD COLUMN edition_id TEXT",
+        "ALTER TABLE outbox ADD COLUMN in_flight_at TEXT",
+    ],
 ]
 LATEST_VERSION = len(MIGRATIONS)
 DIALECT_TYPES = {
@@ -167,6 +201,56 @@ class OutboxMail:
     recipient: str
     message: bytes
     attempts: int
+    edition_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Reaction:
+    """A reaction sent through the site's form, as the moderator sees it."""
+
+    id: str
+    article: str
+    parent: str
+    author: str
+    author_url: str
+    text: str
+    html: str
+    status: str
+    created_at: datetime.datetime
+    decided_at: datetime.datetime | None
+    notify: str  # "" (not asked), "pending" or "confirmed"
+    file: str
+
+
+@dataclass(frozen=True)
+class NewReaction:
+    """What the web app stores of an accepted form; ``notify_email`` only when asked."""
+
+    id: str
+    article: str
+    parent: str
+    author: str
+    author_url: str
+    text: str
+    html: str
+    consent_version: str
+    consent_text: str
+    ip_hash: str
+    user_agent_hash: str
+    form_nonce: str
+
+
+@dataclass(frozen=True)
+class NotifyRequest:
+    """A commenter's request for reply notifications, awaiting their confirmation."""
+
+    email: str
+    consent_version: str
+    consent_text: str
+    token_hash: str
+    expires_at: datetime.datetime
+    new_unsubscribe_token: str
+    confirmation_mail: bytes
 
 
 @dataclass(frozen=True)
@@ -489,30 +573,37 @@ class Store:
         sign-up is never stored without its mail, nor a mail sent without its sign-up.
         """
         with self.transaction():
-            subscriber_id = self._subscriber_id(email, new_unsubscribe_token, now)
-            self.execute(
-                "INSERT INTO subscriptions (subscriber_id, scope, state, consent_version, "
-                "consent_text, consented_at, ip_hash, user_agent_hash, confirm_token_hash, "
-                "confirm_expires_at, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'form') "
-                "ON CONFLICT (subscriber_id, scope) DO UPDATE SET "
-                "confirm_token_hash = excluded.confirm_token_hash, "
-                "confirm_expires_at = excluded.confirm_expires_at, "
-                "state = CASE WHEN subscriptions.state = 'confirmed' THEN 'confirmed' "
-                "ELSE 'pending' END, "
-                "consent_version = CASE WHEN subscriptions.state = 'confirmed' "
-                "THEN subscriptions.consent_version ELSE excluded.consent_version END, "
-                "consent_text = CASE WHEN subscriptions.state = 'confirmed' "
-                "THEN subscriptions.consent_text ELSE excluded.consent_text END, "
-                "consented_at = CASE WHEN subscriptions.state = 'confirmed' "
-                "THEN subscriptions.consented_at ELSE excluded.consented_at END, "
-                "ip_hash = CASE WHEN subscriptions.state = 'confirmed' "
-                "THEN subscriptions.ip_hash ELSE excluded.ip_hash END, "
-                "user_agent_hash = CASE WHEN subscriptions.state = 'confirmed' "
-                "THEN subscriptions.user_agent_hash ELSE excluded.user_agent_hash END",
-                (subscriber_id, scope, PENDING, consent_version, consent_text, to_text(now),
-                 ip_hash, user_agent_hash, token_hash, to_text(expires_at)))
+            subscriber_id = self._request(email, scope, consent_version, consent_text, ip_hash,
+                                          user_agent_hash, token_hash, expires_at, now,
+                                          new_unsubscribe_token, "form")
             if confirmation_mail is not None:
                 self.queue_mail("confirm", email, confirmation_mail, now)
+        return subscriber_id
+
+    def _request(self, email, scope, consent_version, consent_text, ip_hash, user_agent_hash,
+                 token_hash, expires_at, now, new_unsubscribe_token, source) -> int:
+        subscriber_id = self._subscriber_id(email, new_unsubscribe_token, now)
+        self.execute(
+            "INSERT INTO subscriptions (subscriber_id, scope, state, consent_version, "
+            "consent_text, consented_at, ip_hash, user_agent_hash, confirm_token_hash, "
+            "confirm_expires_at, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (subscriber_id, scope) DO UPDATE SET "
+            "confirm_token_hash = excluded.confirm_token_hash, "
+            "confirm_expires_at = excluded.confirm_expires_at, "
+            "state = CASE WHEN subscriptions.state = 'confirmed' THEN 'confirmed' "
+            "ELSE 'pending' END, "
+            "consent_version = CASE WHEN subscriptions.state = 'confirmed' "
+            "THEN subscriptions.consent_version ELSE excluded.consent_version END, "
+            "consent_text = CASE WHEN subscriptions.state = 'confirmed' "
+            "THEN subscriptions.consent_text ELSE excluded.consent_text END, "
+            "consented_at = CASE WHEN subscriptions.state = 'confirmed' "
+            "THEN subscriptions.consented_at ELSE excluded.consented_at END, "
+            "ip_hash = CASE WHEN subscriptions.state = 'confirmed' "
+            "THEN subscriptions.ip_hash ELSE excluded.ip_hash END, "
+            "user_agent_hash = CASE WHEN subscriptions.state = 'confirmed' "
+            "THEN subscriptions.user_agent_hash ELSE excluded.user_agent_hash END",
+            (subscriber_id, scope, PENDING, consent_version, consent_text, to_text(now),
+             ip_hash, user_agent_hash, token_hash, to_text(expires_at), source))
         return subscriber_id
 
     def confirmation(self, token_hash: str) -> Confirmation | None:
@@ -571,19 +662,50 @@ class Store:
     # --- the outbox of single mails (confirmation links, unsubscribe links) ------
 
     def queue_mail(self, kind: str, recipient: str, message: bytes,
-                   now: datetime.datetime) -> int:
+                   now: datetime.datetime, edition_id: str | None = None) -> int:
+        """Queue a mail; ``edition_id`` ties it to its journal entry (reply notifications)."""
         row = self.one(
-            "INSERT INTO outbox (kind, recipient, message, created_at, next_attempt_at) "
-            "VALUES (?, ?, ?, ?, ?) RETURNING id",
-            (kind, recipient, message, to_text(now), to_text(now)))
+            "INSERT INTO outbox (kind, recipient, message, created_at, next_attempt_at, "
+            "edition_id) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            (kind, recipient, message, to_text(now), to_text(now), edition_id))
         return row[0]
 
     def due_mails(self, now: datetime.datetime, limit: int = 50) -> list[OutboxMail]:
         rows = self.all(
-            "SELECT id, kind, recipient, message, attempts FROM outbox "
-            "WHERE next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
-            (to_text(now), limit))
-        return [OutboxMail(row[0], row[1], row[2], bytes(row[3]), row[4]) for row in rows]
+            "SELECT id, kind, recipient, message, attempts, edition_id FROM outbox "
+            "WHERE next_attempt_at <= ? AND in_flight_at IS NULL "
+            "ORDER BY next_attempt_at, id LIMIT ?", (to_text(now), limit))
+        return [OutboxMail(row[0], row[1], row[2], bytes(row[3]), row[4], row[5])
+                for row in rows]
+
+    def mail_in_flight(self, mail_id: int, now: datetime.datetime) -> None:
+        """Note that the final "." of a mail is about to go out: it is never sent again.
+
+        A crash after this leaves the row in flight; ``drop_stale_in_flight`` logs it
+        as uncertain later instead of sending it a second time.
+        """
+        self.execute("UPDATE outbox SET in_flight_at = ? WHERE id = ?", (to_text(now), mail_id))
+
+    def drop_stale_in_flight(self, before: datetime.datetime) -> int:
+        """Give up mails whose sender died between the final "." and its answer."""
+        with self.transaction():
+            rows = self.all("SELECT id, recipient, edition_id FROM outbox "
+                            "WHERE in_flight_at IS NOT NULL AND in_flight_at < ?",
+                            (to_text(before),))
+            for mail_id, recipient, edition_id in rows:
+                self._finish_journal(edition_id, recipient, UNCERTAIN)
+                self.execute("DELETE FROM outbox WHERE id = ?", (mail_id,))
+        for mail_id, _recipient, _edition in rows:
+            logger.warning("service: outbox mail %d may or may not have been delivered (its "
+                           "sender stopped while sending); not sent again", mail_id)
+        return len(rows)
+
+    def _finish_journal(self, edition_id: str | None, recipient: str, state: str) -> None:
+        if edition_id:
+            self.execute(
+                "UPDATE deliveries SET state = ?, finished_at = ? WHERE edition_id = ? AND "
+                "subscriber_id = (SELECT id FROM subscribers WHERE email = ?)",
+                (state, to_text(utcnow()), edition_id, recipient))
 
     def claim_mail(self, mail_id: int, now: datetime.datetime,
                    lease_until: datetime.datetime) -> bool:
@@ -597,20 +719,26 @@ class Store:
             "UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND next_attempt_at <= ?",
             (to_text(lease_until), mail_id, to_text(now))).rowcount == 1
 
-    def mail_sent(self, mail_id: int) -> None:
+    def mail_sent(self, mail: OutboxMail) -> None:
         # A sent confirmation leaves nothing behind: the address is in subscribers.
-        self.execute("DELETE FROM outbox WHERE id = ?", (mail_id,))
+        with self.transaction():
+            self._finish_journal(mail.edition_id, mail.recipient, SENT)
+            self.execute("DELETE FROM outbox WHERE id = ?", (mail.id,))
 
-    def mail_failed(self, mail_id: int, next_attempt_at: datetime.datetime | None,
+    def mail_failed(self, mail: OutboxMail, next_attempt_at: datetime.datetime | None,
                     error: str) -> None:
         """Try again at ``next_attempt_at``; None gives up and drops the mail."""
         if next_attempt_at is None:
             logger.error("service: outbox mail %d dropped after its last attempt: %s",
-                         mail_id, error)
-            self.execute("DELETE FROM outbox WHERE id = ?", (mail_id,))
+                         mail.id, error)
+            with self.transaction():
+                self._finish_journal(mail.edition_id, mail.recipient, FAILED)
+                self.execute("DELETE FROM outbox WHERE id = ?", (mail.id,))
             return
-        self.execute("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, error = ? "
-                     "WHERE id = ?", (to_text(next_attempt_at), error[:500], mail_id))
+        # The server refused the final "." (4xx): the message was not taken, so it may go again.
+        self.execute("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, error = ?, "
+                     "in_flight_at = NULL WHERE id = ?",
+                     (to_text(next_attempt_at), error[:500], mail.id))
 
     # --- the newsletter sender ------------------------------------------------------
 
@@ -627,7 +755,9 @@ class Store:
             if not rows:
                 return
             for row in rows:
-                yield Subscription(row[0], row[1], row[2], row[3], from_text(row[4]))
+                # A commenter's reply notifications are no newsletter subscription.
+                if not row[3].startswith(REPLY_PREFIX):
+                    yield Subscription(row[0], row[1], row[2], row[3], from_text(row[4]))
             after = rows[-1][0]
 
     def begin_delivery(self, edition_id: str, subscriber_id: int, article_ids,
@@ -692,8 +822,11 @@ class Store:
             "SELECT 'article', article_id FROM delivered_articles WHERE subscriber_id = ? "
             "UNION ALL SELECT 'refused', edition_id FROM deliveries WHERE subscriber_id = ? "
             "AND state = ? UNION ALL SELECT 'last', MAX(started_at) FROM deliveries "
-            f"WHERE subscriber_id = ? AND state IN ({', '.join('?' * len(CLAIMED_STATES))})",
-            (subscriber_id, subscriber_id, FAILED, subscriber_id, *CLAIMED_STATES))
+            f"WHERE subscriber_id = ? AND state IN ({', '.join('?' * len(CLAIMED_STATES))}) "
+            # A reply notification does not count towards the newsletter's cadence.
+            "AND edition_id NOT LIKE ?",
+            (subscriber_id, subscriber_id, FAILED, subscriber_id, *CLAIMED_STATES,
+             f"{REPLY_PREFIX}%"))
         delivered, refused, last = set(), set(), None
         for kind, value in rows:
             if kind == "article":
@@ -765,6 +898,158 @@ class Store:
                 with contextlib.suppress(psycopg.Error):
                     connection.execute("SELECT pg_advisory_unlock(hashtext('adviesblog-"
                                        "sender'))")
+
+    # --- reactions ------------------------------------------------------------------
+
+    def add_reaction(self, reaction: NewReaction, now: datetime.datetime,
+                     moderator_mails=(), notify: "NotifyRequest | None" = None) -> bool:
+        """Store a reaction awaiting moderation with its mails, all in one transaction.
+
+        ``moderator_mails`` are (recipient, message); ``notify`` is the commenter's request
+        for reply notifications, stored as the subscription ``reply:<id>`` awaiting
+        confirmation. False when the form's nonce was used before (a replayed form):
+        nothing is stored then.
+        """
+        try:
+            with self.transaction():
+                inserted = self.one(
+                    "INSERT INTO reactions (id, article, parent, author, author_url, text, "
+                    "html, status, created_at, consent_version, consent_text, ip_hash, "
+                    "user_agent_hash, form_nonce) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                    "?, ?) ON CONFLICT (form_nonce) DO NOTHING RETURNING 1",
+                    (reaction.id, reaction.article, reaction.parent, reaction.author,
+                     reaction.author_url, reaction.text, reaction.html, AWAITING, to_text(now),
+                     reaction.consent_version, reaction.consent_text, reaction.ip_hash,
+                     reaction.user_agent_hash, reaction.form_nonce))
+                if inserted is None:
+                    raise _Duplicate()
+                if notify is not None:
+                    subscriber_id = self._request(
+                        notify.email, REPLY_PREFIX + reaction.id, notify.consent_version,
+                        notify.consent_text, reaction.ip_hash, reaction.user_agent_hash,
+                        notify.token_hash, notify.expires_at, now,
+                        notify.new_unsubscribe_token, "reaction")
+                    self.execute("UPDATE reactions SET notify_subscriber_id = ? WHERE id = ?",
+                                 (subscriber_id, reaction.id))
+                    self.queue_mail("confirm", notify.email, notify.confirmation_mail, now)
+                for recipient, message in moderator_mails:
+                    self.queue_mail("moderation", recipient, message, now)
+        except _Duplicate:
+            return False
+        return True
+
+    _REACTION_COLUMNS = (
+        "r.id, r.article, r.parent, r.author, r.author_url, r.text, r.html, r.status, "
+        "r.created_at, r.decided_at, s.state, r.file FROM reactions r "
+        "LEFT JOIN subscriptions s ON s.subscriber_id = r.notify_subscriber_id "
+        f"AND s.scope = '{REPLY_PREFIX}' || r.id")
+
+    @staticmethod
+    def _reaction(row) -> Reaction:
+        return Reaction(row[0], row[1], row[2] or "", row[3], row[4] or "", row[5] or "",
+                        row[6] or "", row[7], from_text(row[8]), from_text(row[9]),
+                        row[10] or "", row[11] or "")
+
+    def reaction(self, reaction_id: str) -> Reaction | None:
+        row = self.one(f"SELECT {self._REACTION_COLUMNS} WHERE r.id = ?", (reaction_id,))
+        return self._reaction(row) if row else None
+
+    def reactions(self, status: str | None = None) -> list[Reaction]:
+        """Reactions with ``status`` (every one when None), oldest first."""
+        where, parameters = ("WHERE r.status = ?", (status,)) if status else ("", ())
+        return [self._reaction(row) for row in self.all(
+            f"SELECT {self._REACTION_COLUMNS} {where} ORDER BY r.created_at, r.id", parameters)]
+
+    def form_used(self, nonce_hash: str) -> bool:
+        return self.one("SELECT 1 FROM reactions WHERE form_nonce = ?", (nonce_hash,)) is not None
+
+    def reaction_known(self, article: str, reaction_id: str) -> bool:
+        """Whether ``reaction_id`` is an approved reaction on ``article`` (perhaps not built yet)."""
+        return self.one("SELECT 1 FROM reactions WHERE id = ? AND article = ? AND status = ?",
+                        (reaction_id, article, APPROVED)) is not None
+
+    def reply_watcher(self, reaction_id: str, reply_id: str) -> Subscriber | None:
+        """Who confirmed they want to hear of replies to ``reaction_id``, if anyone.
+
+        Nobody is told of their own reply.
+        """
+        row = self.one(
+            "SELECT p.id, p.email, p.unsubscribe_token FROM reactions r "
+            "JOIN subscribers p ON p.id = r.notify_subscriber_id "
+            "JOIN subscriptions s ON s.subscriber_id = p.id AND s.scope = ? "
+            "WHERE r.id = ? AND r.status = ? AND s.state = ? AND p.id <> COALESCE("
+            "(SELECT notify_subscriber_id FROM reactions WHERE id = ?), -1)",
+            (REPLY_PREFIX + reaction_id, reaction_id, APPROVED, CONFIRMED, reply_id))
+        return Subscriber(*row) if row else None
+
+    def approve_reaction(self, reaction_id: str, file: str, now: datetime.datetime,
+                         notifications=()) -> bool:
+        """Mark a pending reaction approved and queue its reply notifications.
+
+        ``notifications`` are (subscriber, message). Each goes into the journal as
+        ``reply:<reaction id>`` for its subscriber before it is queued, in the same
+        transaction, so approving again (or twice at once) never mails anyone twice.
+        False when the reaction is no longer pending.
+        """
+        with self.transaction():
+            updated = self.execute(
+                "UPDATE reactions SET status = ?, decided_at = ?, file = ? "
+                "WHERE id = ? AND status = ?",
+                (APPROVED, to_text(now), file, reaction_id, AWAITING)).rowcount
+            if not updated:
+                return False
+            edition_id = REPLY_PREFIX + reaction_id
+            for subscriber, message in notifications:
+                journaled = self.one(
+                    "INSERT INTO deliveries (edition_id, subscriber_id, state, started_at) "
+                    "VALUES (?, ?, ?, ?) ON CONFLICT (edition_id, subscriber_id) DO NOTHING "
+                    "RETURNING 1", (edition_id, subscriber.id, QUEUED, to_text(now)))
+                if journaled is not None:
+                    self.queue_mail("notification", subscriber.email, message, now,
+                                    edition_id=edition_id)
+        return True
+
+    def decline_reaction(self, reaction_id: str, status: str, now: datetime.datetime) -> bool:
+        """Reject a pending reaction, or mark it spam: its text and its commenter are forgotten.
+
+        Only the id, the article, the status and the times stay, for the moderator's counts.
+        """
+        with self.transaction():
+            subscriber = self.one("SELECT notify_subscriber_id FROM reactions WHERE id = ? "
+                                  "AND status = ?", (reaction_id, AWAITING))
+            if subscriber is None:
+                return False
+            self.execute(
+                "UPDATE reactions SET status = ?, decided_at = ?, author = '', author_url = NULL, "
+                "text = NULL, html = NULL, ip_hash = NULL, user_agent_hash = NULL, "
+                "notify_subscriber_id = NULL WHERE id = ?", (status, to_text(now), reaction_id))
+            self._end_notifications(reaction_id, subscriber[0])
+        return True
+
+    def stop_notifications(self, reaction_id: str) -> bool:
+        """End the reply notifications of ``reaction_id``; False if none were on."""
+        with self.transaction():
+            row = self.one("SELECT notify_subscriber_id FROM reactions WHERE id = ?",
+                           (reaction_id,))
+            if row is None or row[0] is None:
+                return False
+            self.execute("UPDATE reactions SET notify_subscriber_id = NULL WHERE id = ?",
+                         (reaction_id,))
+            self._end_notifications(reaction_id, row[0])
+        return True
+
+    def _end_notifications(self, reaction_id: str, subscriber_id: int | None) -> None:
+        """Drop the ``reply:`` subscription, and the address once nothing else needs it."""
+        if subscriber_id is None:
+            return
+        self.execute("DELETE FROM subscriptions WHERE subscriber_id = ? AND scope = ?",
+                     (subscriber_id, REPLY_PREFIX + reaction_id))
+        self.execute(
+            "DELETE FROM subscribers WHERE id = ? AND NOT EXISTS (SELECT 1 FROM subscriptions "
+            "WHERE subscriber_id = ?)", (subscriber_id, subscriber_id))
+
+    def reaction_counts(self) -> dict[str, int]:
+        return dict(self.all("SELECT status, COUNT(*) FROM reactions GROUP BY status"))
 
     # --- administration --------------------------------------------------------------
 
@@ -861,7 +1146,18 @@ class Store:
             held[table] = self.one(f"SELECT COUNT(*) FROM {table} WHERE subscriber_id = ?",
                                    (subscriber.id if subscriber else -1,))[0]
         held["outbox"] = self.one("SELECT COUNT(*) FROM outbox WHERE recipient = ?", (email,))[0]
+        held["reactions"] = self.one("SELECT COUNT(*) FROM reactions WHERE notify_subscriber_id "
+                                     "= ?", (subscriber.id if subscriber else -1,))[0]
         return held
+
+    def published_reactions_of(self, email: str) -> list[Reaction]:
+        """The approved reactions of the commenter with this address (their files stay)."""
+        subscriber = self.subscriber_by_email(email)
+        if subscriber is None:
+            return []
+        return [self._reaction(row) for row in self.all(
+            f"SELECT {self._REACTION_COLUMNS} WHERE r.notify_subscriber_id = ? AND r.status = ? "
+            "ORDER BY r.created_at", (subscriber.id, APPROVED))]
 
     def erase(self, email: str) -> bool:
         """Remove a person completely (AVG art. 17); only a count of erasures stays."""
@@ -872,6 +1168,13 @@ class Store:
                 return False
             for table in ("delivered_articles", "deliveries", "subscriptions"):
                 self.execute(f"DELETE FROM {table} WHERE subscriber_id = ?", (subscriber.id,))
+            # A commenter's reactions awaiting moderation go too; of a published one the
+            # file in content/ is the public record, and the database keeps no text of it.
+            self.execute("DELETE FROM reactions WHERE notify_subscriber_id = ? AND status <> ?",
+                         (subscriber.id, APPROVED))
+            self.execute("UPDATE reactions SET text = NULL, html = NULL, ip_hash = NULL, "
+                         "user_agent_hash = NULL, notify_subscriber_id = NULL "
+                         "WHERE notify_subscriber_id = ?", (subscriber.id,))
             self.execute("DELETE FROM subscribers WHERE id = ?", (subscriber.id,))
             self.execute(
                 "INSERT INTO counters (name, value) VALUES (?, 1) ON CONFLICT (name) "
