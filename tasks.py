@@ -251,11 +251,12 @@ def bench_import(c, comments=50_000, paragraphs=1):
     "action": "list, show, approve, reject or spam", "reaction": "the reaction's id, e.g. site-k3f9x2ab7q",
     "status": "list: pending (default), approved, rejected, spam or all",
     "settings": "settings file (default: publishconf.py)"})
-def reactions(c, action, reaction="", status="pending", settings=CONFIG["settings_publish"]):
+def reactions(c, action, reaction=None, status="pending", settings=CONFIG["settings_publish"]):
     """Moderate the reactions readers sent through the site."""
     from service.moderation import run
 
-    if code := run(action, settings, reaction_id=reaction, status=status):
+    # None, not "": invoke fills a positional argument only while it is still None.
+    if code := run(action, settings, reaction_id=reaction or "", status=status):
         raise Exit(code=code)
 
 

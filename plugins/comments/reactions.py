@@ -27,7 +27,8 @@ import json
 import logging
 import os
 
-from markupsafe import Markup
+from jinja2 import Undefined
+from markupsafe import Markup, escape
 from pelican.generators import Generator
 
 from adviesblog_common.files import write_atomically
@@ -66,7 +67,8 @@ PAGE_KEYS = tuple(PAGE_STATUS)
 MESSAGE_KEYS = (
     "controleer", "voorbeeld", "beantwoorden", "leeg", "te-lang", "te-veel-links", "naam-leeg",
     "naam-te-lang", "naam-is-link", "ongeldige-site", "ongeldig-adres",
-    "melding-zonder-adres", "geen-toestemming", "te-snel", "verouderd-formulier",
+    "melding-zonder-adres", "geen-toestemming", "te-snel", "formulier-verlopen", "te-vaak",
+    "verouderd-formulier",
     "ongeldige-invoer",
 )
 # What the service puts in place of each marker of pagina/formulier.html. It escapes
@@ -151,6 +153,35 @@ def notify_promise(env) -> dict:
     return {"version": consent_version(text), "text": text}
 
 
+# Stands for the article's slug in the form rendered once per build (see article_form).
+SLUG_MARKER = "__REACTIE_ARTIKEL_SLUG__"
+
+
+def article_form(settings, env):
+    """``form(slug, privacy, site_url)``: the form under an article, as Markup.
+
+    Every article's form is the same but for its slug, so the macro runs once per privacy
+    page and site URL, and each article gets a copy with its slug in it: on a build of a
+    thousand articles that saves a macro call each.
+    """
+    rendered = {}
+
+    def form(slug: str, privacy, site_url: str) -> Markup:
+        if isinstance(privacy, Undefined):
+            privacy = None  # a site without a privacy page
+        key = (getattr(privacy, "url", None), getattr(privacy, "title", None), site_url)
+        if key not in rendered:
+            settings_form = form_settings(settings)
+            rendered[key] = str(env.get_template(FORM_TEMPLATE).module.form(
+                settings_form["action"], SLUG_MARKER, "", settings_form["limits"],
+                env.globals["reaction_consent"](), privacy, site_url))
+        # The slug is text in an attribute; Pelican's slugs hold nothing to escape, but
+        # a slug set in an article's metadata could.
+        return Markup(rendered[key].replace(SLUG_MARKER, str(escape(slug))))
+
+    return form
+
+
 def add_template_helpers(generator):
     env = getattr(generator, "env", None)
     if env is None:
@@ -159,6 +190,7 @@ def add_template_helpers(generator):
     env.globals["reaction_form"] = form_settings(settings)
     # The same on every page; rendered and hashed once per build.
     env.globals["reaction_consent"] = functools.cache(lambda: consent_promise(settings, env))
+    env.globals["reaction_form_for"] = article_form(settings, env)
 
 
 class ReactionPagesGenerator(Generator):

@@ -48,6 +48,8 @@ ACTIONS = ("list", "show", "approve", "reject", "spam")
 STATUSES = (AWAITING, APPROVED, REJECTED, SPAM)
 SOURCE = "site"
 OK, FAILED, USAGE = 0, 1, 2
+AFTER_FAILED_REBUILD = ("the approval stands. Rebuild by hand once it is fixed, then approve "
+                        "again: that sends the reply notification, if one is due")
 EXCERPT_LENGTH = 60
 
 
@@ -82,14 +84,14 @@ def list_reactions(store: Store, out: TextIO, status: str) -> int:
         print(f"{reaction.id}  {reaction.created_at:%Y-%m-%d %H:%M}  {reaction.status:<8}  "
               f"{reaction.article}  {reaction.author}: {excerpt}", file=out)
     counts = store.reaction_counts()
-    print(f"{len(reactions)} reaction(s) {status}; in all: "
+    print(f"{len(reactions)} reaction(s){'' if status == 'all' else ' ' + status}; in all: "
           + (", ".join(f"{counts[key]} {key}" for key in STATUSES if counts.get(key)) or "none"),
           file=out)
     return OK
 
 
 def show(store: Store, out: TextIO, reaction: Reaction) -> int:
-    notify = {"": "not asked", "pending": "asked, not confirmed yet",
+    notify = {"": "off (not asked, or stopped)", "pending": "asked, not confirmed yet",
               "confirmed": "on"}.get(reaction.notify, reaction.notify)
     lines = [
         f"Reaction   {reaction.id} ({reaction.status})",
@@ -107,13 +109,30 @@ def show(store: Store, out: TextIO, reaction: Reaction) -> int:
 
 
 def approve(config: ServiceConfig, store: Store, out: TextIO, reaction: Reaction) -> int:
-    if reaction.status == APPROVED:
-        print(f"{reaction.id} was approved before: {reaction.file}", file=out)
-        return OK
-    if reaction.status != AWAITING:
+    """Publish a pending reaction, rebuild, then queue the notification of a reply.
+
+    The notification waits for the rebuild, so that its link shows the reply. Approving
+    an approved reaction again queues a notification that is still missing (after a
+    failed rebuild, or a crash) and does nothing else.
+    """
+    if reaction.status not in (AWAITING, APPROVED):
         raise ModerationError(f"{reaction.id} is {reaction.status}; only a pending reaction "
                               "can be approved")
     site = load_site(config.reaction_pages_path / MANIFEST_FILE)
+    if reaction.status == AWAITING:
+        publish(config, store, out, reaction)
+        rebuild(config, out)
+    else:
+        print(f"{reaction.id} was approved before: {reaction.file}", file=out)
+    if store.queue_notifications(reaction.id, notifications(config, store, site, reaction),
+                                 utcnow()):
+        print("The commenter it answers asked to hear of replies: the service mails them.",
+              file=out)
+    return OK
+
+
+def publish(config: ServiceConfig, store: Store, out: TextIO, reaction: Reaction) -> None:
+    """Write the comment file and mark the reaction approved."""
     relative = f"{config.comments_folder}/{reaction.article}/{reaction.id}.md"
     report = Report(source="site", input_path="invoke reactions approve")
     content = ContentStore(config.content_path, report)
@@ -124,11 +143,10 @@ def approve(config: ServiceConfig, store: Store, out: TextIO, reaction: Reaction
         raise ModerationError(f"{config.content_path / relative}: {outcome}; nothing approved. "
                               "Move that file away, or approve again once it is sorted out")
     path = os.path.relpath(config.content_path / relative)
-    if not store.approve_reaction(reaction.id, path, utcnow(),
-                                  notifications(config, store, site, reaction)):
+    if not store.approve_reaction(reaction.id, path, utcnow()):
         raise ModerationError(f"{reaction.id} was decided by someone else meanwhile")
-    print(f"Approved {reaction.id}: wrote {path}; it shows after the next build.", file=out)
-    return rebuild(config, out)
+    print(f"Approved {reaction.id}: wrote {path}; it shows after the next build. Commit it, "
+          "with content/.migrate/state.json, as any content.", file=out)
 
 
 def notifications(config: ServiceConfig, store: Store, site, reply: Reaction) -> list:
@@ -139,10 +157,10 @@ def notifications(config: ServiceConfig, store: Store, site, reply: Reaction) ->
     if watcher is None:
         return []
     article = site.article(reply.article) or {}
-    url = str(article.get("url") or config.site_url + "/")
-    if url.startswith("/"):
-        url = config.site_url + url
-    link = stop_url(config, reply.parent)
+    # The links go to the service that took the reaction, whatever settings run this.
+    base = reply.service_url or config.site_url
+    url = absolute(str(article.get("url") or "/"), base)
+    link = stop_url(config, reply.parent, base)
     subject, text = site.mail("notification", author=reply.author,
                               title=article.get("title", reply.article),
                               url=f"{url}#reactie-{reply.id}", text=reply.text, stop_link=link)
@@ -150,10 +168,14 @@ def notifications(config: ServiceConfig, store: Store, site, reply: Reaction) ->
                               list_id=f"reacties.{config.host}"))]
 
 
-def rebuild(config: ServiceConfig, out: TextIO) -> int:
+def absolute(url: str, base: str) -> str:
+    return base.rstrip("/") + url if url.startswith("/") else url
+
+
+def rebuild(config: ServiceConfig, out: TextIO) -> None:
     """Run REACTIONS_REBUILD_COMMAND, if set, in the site's folder."""
     if not config.rebuild_command:
-        return OK
+        return
     command = shlex.split(config.rebuild_command)
     folder = config.settings_file.parent if config.settings_file else Path.cwd()
     print(f"Rebuilding: {config.rebuild_command}", file=out, flush=True)
@@ -161,12 +183,10 @@ def rebuild(config: ServiceConfig, out: TextIO) -> int:
         finished = subprocess.run(command, cwd=folder, check=False)
     except OSError as error:
         raise ModerationError(f"REACTIONS_REBUILD_COMMAND {config.rebuild_command!r} cannot run: "
-                              f"{error.strerror or error}; the approval stands, rebuild by hand"
-                              ) from error
+                              f"{error.strerror or error}; {AFTER_FAILED_REBUILD}") from error
     if finished.returncode:
-        raise ModerationError(f"REACTIONS_REBUILD_COMMAND exited with {finished.returncode}; the "
-                              "approval stands, rebuild by hand once it is fixed")
-    return OK
+        raise ModerationError(f"REACTIONS_REBUILD_COMMAND exited with {finished.returncode}; "
+                              f"{AFTER_FAILED_REBUILD}")
 
 
 def decline(store: Store, out: TextIO, reaction: Reaction, status: str) -> int:
@@ -212,10 +232,9 @@ def run(action: str, settings_file: str | os.PathLike = "publishconf.py", reacti
         if action == "approve":
             return approve(config, store, sys.stdout, reaction)
         return decline(store, sys.stdout, reaction, REJECTED if action == "reject" else SPAM)
-    except (ModerationError, AdminError, StoreError, SiteNotBuilt, CannotMail) as error:
-        print(f"reactions {action}: {error}", file=sys.stderr)
-        return FAILED
-    except ValueError as error:  # the import state in content/.migrate is damaged
+    # ValueError: the writer's state in content/.migrate is damaged.
+    except (ModerationError, AdminError, StoreError, SiteNotBuilt, CannotMail,
+            ValueError) as error:
         print(f"reactions {action}: {error}", file=sys.stderr)
         return FAILED
     except OSError as error:

@@ -90,10 +90,13 @@ ID_PREFIX = "site-"
 ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 ID_LENGTH = 10
 MARKER = re.compile(r"__(?:REACTIE_[A-Z_]+|FORMULIER_TIJD)__")
-# A name that is a web address: a scheme, "www." or a bare domain such as "goedkoop.shop".
+# A name that is a web address: a scheme, "www.", a known domain anywhere ("Koop op
+# pillen.nl"), or one word that ends like a domain ("casino.example"). Initials ("J.P.")
+# and names with spaces pass.
 NAME_AS_LINK = re.compile(
-    r"://|(?:^|\s)www\.|^[\w-]+(?:\.[\w-]+)*\.(?:nl|be|com|net|org|eu|de|info|biz|io|co|"
-    r"shop|online|site|xyz|top|ru|cn|app|dev)(?:/\S*)?$", re.IGNORECASE)
+    r"://|(?:^|\s)www\.|\b[\w-]+(?:\.[\w-]+)*\.(?:nl|be|com|net|org|eu|de|info|biz|io|co|"
+    r"shop|online|site|xyz|top|ru|cn|app|dev)\b(?!\.)|^[^\s@]+\.[^\W\d_]{2,24}(?:/\S*)?$",
+    re.IGNORECASE)
 ONE_LINE = re.compile(r"\s+")
 PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
 STOP_PURPOSE = "reaction-stop"
@@ -241,8 +244,10 @@ def stop_token(config, reaction_id: str) -> str:
     return keyed_hash(config.secret_key, STOP_PURPOSE, reaction_id)[:40]
 
 
-def stop_url(config, reaction_id: str) -> str:
-    return config.reaction_url(f"stop/{reaction_id}/{stop_token(config, reaction_id)}/")
+def stop_url(config, reaction_id: str, base: str) -> str:
+    """The stop link of a reaction's notifications, at the service ``base``."""
+    return (f"{base.rstrip('/')}{config.reactions_endpoint}stop/{reaction_id}/"
+            f"{stop_token(config, reaction_id)}/")
 
 
 def message(config, recipient: str, subject: str, text: str, **headers) -> bytes:
@@ -437,7 +442,7 @@ class ReactionDesk:
             if age is None or age > FORM_TIME_MAX_AGE:
                 logger.info("service: reaction form time %s", "not signed by this service"
                             if age is None else "older than a day")
-                return again("te-snel")
+                return again("formulier-verlopen")
             if age < datetime.timedelta(seconds=self.config.min_form_seconds):
                 logger.info("service: reaction posted %.1f s after its form was served",
                             age.total_seconds())
@@ -486,7 +491,11 @@ class ReactionDesk:
                            self.config.signups_per_address_per_hour))
         used_up = self.store.take_allowance(limits, now - RATE_WINDOW, now)
         if used_up is not None:
-            raise self.refuse("te-vaak", f"more than the hourly limit ({used_up})")
+            logger.info("service: reaction refused (te-vaak): more than the hourly limit (%s), "
+                        "client %s", used_up, client.tag)
+            # The form again, with the text in it: the reader can send it later.
+            return self.form_page(request, site, article, draft, error=True, status=429,
+                                  message=site.message("te-vaak"))
         consent_text = (site.consent_text if draft.consent == site.consent_version
                         else self.store.consent_text(draft.consent))
         name = remove_private_data(ONE_LINE.sub(" ", FORBIDDEN_CHARACTERS.sub("", draft.name))
@@ -496,7 +505,8 @@ class ReactionDesk:
             id=new_reaction_id(), article=draft.article, parent=draft.parent, author=name,
             author_url=checked_url(draft.url) or "", text=text, html=body_html,
             consent_version=draft.consent, consent_text=consent_text, ip_hash=client.ip_hash,
-            user_agent_hash=client.user_agent_hash, form_nonce=nonce_hash)
+            user_agent_hash=client.user_agent_hash, form_nonce=nonce_hash,
+            service_url=self.config.site_url)
         notify = None
         if address:
             token = new_token()
@@ -522,11 +532,15 @@ class ReactionDesk:
         # The commands must reach this service's database, whatever settings it runs with.
         option = (f" --settings {settings.name}"
                   if settings and settings.name != DEFAULT_SETTINGS else "")
-        commands = "\n".join(f"  invoke reactions {action} {reaction.id}{option}"
+        commands = "\n".join(f"  .venv/bin/invoke reactions {action} {reaction.id}{option}"
                              for action in ("show", "approve", "reject", "spam"))
+        url = str(article.get("url", ""))
+        if url.startswith("/"):
+            url = self.config.site_url + url
+        website = f" <{reaction.author_url}>" if reaction.author_url else ""
         subject, text = site.mail(
-            "moderator", author=reaction.author, title=article.get("title", ""),
-            url=article.get("url", ""), text=reaction.text, commands=commands)
+            "moderator", author=f"{reaction.author}{website}",
+            title=article.get("title", ""), url=url, text=reaction.text, commands=commands)
         return message(self.config, self.config.moderator, subject, text)
 
     def reply_form(self, request: Request, slug: str, comment_id: str) -> Response:

@@ -132,6 +132,7 @@ MIGRATIONS = [
             form_nonce TEXT UNIQUE,
             notify_subscriber_id {reference}
                 REFERENCES subscribers (id) ON DELETE SET NULL,
+            service_url TEXT,
             file TEXT)""",
         "CREATE INDEX reactions_by_status ON reactions (status, created_at)",
         "CREATE INDEX reactions_by_subscriber ON reactions (notify_subscriber_id)",
@@ -218,13 +219,15 @@ class Reaction:
     status: str
     created_at: datetime.datetime
     decided_at: datetime.datetime | None
-    notify: str  # "" (not asked), "pending" or "confirmed"
+    notify: str  # "" (not asked, or stopped), "pending" or "confirmed"
     file: str
+    # The address of the service that took it: the links of its mails go there.
+    service_url: str = ""
 
 
 @dataclass(frozen=True)
 class NewReaction:
-    """What the web app stores of an accepted form; ``notify_email`` only when asked."""
+    """What the web app stores of an accepted form (the address goes with ``NotifyRequest``)."""
 
     id: str
     article: str
@@ -238,6 +241,7 @@ class NewReaction:
     ip_hash: str
     user_agent_hash: str
     form_nonce: str
+    service_url: str
 
 
 @dataclass(frozen=True)
@@ -915,12 +919,12 @@ class Store:
                 inserted = self.one(
                     "INSERT INTO reactions (id, article, parent, author, author_url, text, "
                     "html, status, created_at, consent_version, consent_text, ip_hash, "
-                    "user_agent_hash, form_nonce) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                    "?, ?) ON CONFLICT (form_nonce) DO NOTHING RETURNING 1",
+                    "user_agent_hash, form_nonce, service_url) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+                    "?, ?, ?, ?, ?, ?, ?) ON CONFLICT (form_nonce) DO NOTHING RETURNING 1",
                     (reaction.id, reaction.article, reaction.parent, reaction.author,
                      reaction.author_url, reaction.text, reaction.html, AWAITING, to_text(now),
                      reaction.consent_version, reaction.consent_text, reaction.ip_hash,
-                     reaction.user_agent_hash, reaction.form_nonce))
+                     reaction.user_agent_hash, reaction.form_nonce, reaction.service_url))
                 if inserted is None:
                     raise _Duplicate()
                 if notify is not None:
@@ -940,7 +944,7 @@ class Store:
 
     _REACTION_COLUMNS = (
         "r.id, r.article, r.parent, r.author, r.author_url, r.text, r.html, r.status, "
-        "r.created_at, r.decided_at, s.state, r.file FROM reactions r "
+        "r.created_at, r.decided_at, s.state, r.file, r.service_url FROM reactions r "
         "LEFT JOIN subscriptions s ON s.subscriber_id = r.notify_subscriber_id "
         f"AND s.scope = '{REPLY_PREFIX}' || r.id")
 
@@ -948,7 +952,7 @@ class Store:
     def _reaction(row) -> Reaction:
         return Reaction(row[0], row[1], row[2] or "", row[3], row[4] or "", row[5] or "",
                         row[6] or "", row[7], from_text(row[8]), from_text(row[9]),
-                        row[10] or "", row[11] or "")
+                        row[10] or "", row[11] or "", row[12] or "")
 
     def reaction(self, reaction_id: str) -> Reaction | None:
         row = self.one(f"SELECT {self._REACTION_COLUMNS} WHERE r.id = ?", (reaction_id,))
@@ -982,22 +986,23 @@ class Store:
             (REPLY_PREFIX + reaction_id, reaction_id, APPROVED, CONFIRMED, reply_id))
         return Subscriber(*row) if row else None
 
-    def approve_reaction(self, reaction_id: str, file: str, now: datetime.datetime,
-                         notifications=()) -> bool:
-        """Mark a pending reaction approved and queue its reply notifications.
+    def approve_reaction(self, reaction_id: str, file: str, now: datetime.datetime) -> bool:
+        """Mark a pending reaction approved; False when it is no longer pending."""
+        return self.execute(
+            "UPDATE reactions SET status = ?, decided_at = ?, file = ? WHERE id = ? AND status = ?",
+            (APPROVED, to_text(now), file, reaction_id, AWAITING)).rowcount == 1
+
+    def queue_notifications(self, reaction_id: str, notifications,
+                            now: datetime.datetime) -> int:
+        """Queue the reply notifications of an approved reaction; return how many are new.
 
         ``notifications`` are (subscriber, message). Each goes into the journal as
-        ``reply:<reaction id>`` for its subscriber before it is queued, in the same
-        transaction, so approving again (or twice at once) never mails anyone twice.
-        False when the reaction is no longer pending.
+        ``reply:<reaction id>`` for its subscriber, and is queued in the same transaction
+        only if it was not there yet: approving again (or twice at once) never mails
+        anyone twice.
         """
+        queued = 0
         with self.transaction():
-            updated = self.execute(
-                "UPDATE reactions SET status = ?, decided_at = ?, file = ? "
-                "WHERE id = ? AND status = ?",
-                (APPROVED, to_text(now), file, reaction_id, AWAITING)).rowcount
-            if not updated:
-                return False
             edition_id = REPLY_PREFIX + reaction_id
             for subscriber, message in notifications:
                 journaled = self.one(
@@ -1007,7 +1012,8 @@ class Store:
                 if journaled is not None:
                     self.queue_mail("notification", subscriber.email, message, now,
                                     edition_id=edition_id)
-        return True
+                    queued += 1
+        return queued
 
     def decline_reaction(self, reaction_id: str, status: str, now: datetime.datetime) -> bool:
         """Reject a pending reaction, or mark it spam: its text and its commenter are forgotten.

@@ -5,11 +5,14 @@ approval writes into a private copy of the sample content, which is then built a
 to see the comment on the article page.
 """
 
+import dataclasses
 import datetime
 import io
 import json
+import os
 import re
 import shutil
+import subprocess
 import urllib.parse
 
 import pytest
@@ -20,7 +23,7 @@ from service.conftest import Service
 from service.moderation import approve, decline
 from service.reactions import NAME_AS_LINK, reaction_html
 from service.store import APPROVED, AWAITING, QUEUED, REJECTED, SPAM, utcnow
-from tests.support import build_site, copy_content
+from tests.support import ROOT, build_site, copy_content
 
 NAME = "Ineke de Vries"
 TEXT = "Herkenbaar verhaal.\n\nBij ons begon het ook met één vergadering per week."
@@ -95,6 +98,11 @@ def page_text(body: str) -> str:
     return " ".join(BeautifulSoup(body, "html.parser").get_text().split())
 
 
+def slug_url(service: Service) -> str:
+    slug, _ = open_article(service)
+    return manifest(service)["articles"][slug]["url"].lstrip("/")
+
+
 def only_reaction(service: Service):
     [reaction] = service.store.reactions()
     return reaction
@@ -150,7 +158,9 @@ def test_the_second_step_stores_a_pending_reaction_and_mails_the_moderator(react
     assert manifest(reactions)["articles"][slug]["title"] in mail["Subject"] + body
     assert "één vergadering per week" in body
     for action in ("show", "approve", "reject", "spam"):
-        assert f"invoke reactions {action} {reaction.id}" in body
+        assert f".venv/bin/invoke reactions {action} {reaction.id}" in body
+    # The article's address is absolute: a mail client has no page to resolve it against.
+    assert f"{reactions.config.site_url}/{slug_url(reactions)}" in body
 
 
 def test_a_reply_link_opens_the_form_with_the_comment_it_answers(reactions):
@@ -255,11 +265,12 @@ def test_a_post_faster_than_a_person_and_a_forged_time_are_refused(make_service,
     service = make_service(min_form_seconds=30, content_path=tmp_path)
     preview = service.post(endpoint(service), fields(service))
     form = form_of(preview.body)
-    for t in (form["t"], form["t"][:-2] + "xx", "1.abc.def"):
+    for t, key in ((form["t"], "te-snel"), (form["t"][:-2] + "xx", "formulier-verlopen"),
+                   ("1.abc.def", "formulier-verlopen")):
         answer = service.post(endpoint(service), form | {"t": t})
         assert answer.status == 400
         assert (BeautifulSoup(answer.body, "html.parser").select_one(".reaction-message--error")
-                .get_text() == message_text(service, "te-snel"))
+                .get_text() == message_text(service, key))
         assert form_of(answer.body)["reactie"] == TEXT  # the text is not lost
     assert service.store.reactions() == []
 
@@ -267,7 +278,11 @@ def test_a_post_faster_than_a_person_and_a_forged_time_are_refused(make_service,
 def test_too_many_reactions_from_one_address_an_hour(make_service, tmp_path):
     service = make_service(min_form_seconds=0, reactions_per_ip_per_hour=2,
                            content_path=tmp_path)
-    assert [send(service, reactie=f"Reactie {n}").status for n in range(3)] == [200, 200, 429]
+    answers = [send(service, reactie=f"Reactie {n}") for n in range(3)]
+    assert [answer.status for answer in answers] == [200, 200, 429]
+    assert form_of(answers[2].body)["reactie"] == "Reactie 2"  # kept, to send later
+    assert (BeautifulSoup(answers[2].body, "html.parser").select_one(".reaction-message--error")
+            .get_text() == message_text(service, "te-vaak"))
     assert len(service.store.reactions()) == 2
 
 
@@ -285,9 +300,11 @@ def test_hostile_text_is_escaped_and_cleaned_before_storage(reactions):
 
 
 def test_names_that_are_links_and_names_that_are_not():
-    for name in ("https://x.nl", "www.koopnu.nl", "koopnu.com", "Kijk op www.x.nl"):
+    for name in ("https://x.nl", "www.koopnu.nl", "koopnu.com", "Kijk op www.x.nl",
+                 "casino.example", "Koop op pillen.nl nu"):
         assert NAME_AS_LINK.search(name), name
-    for name in ("Ineke de Vries", "J.P. Balkenende", "Anne-Marie van Dijk", "dr. A. Bakker"):
+    for name in ("Ineke de Vries", "J.P. Balkenende", "Anne-Marie van Dijk", "dr. A. Bakker",
+                 "Bakker & Co.", "ir. K. de Boer"):
         assert not NAME_AS_LINK.search(name), name
 
 
@@ -491,3 +508,35 @@ def test_what_the_form_produced_comes_out_inert_after_approval_and_build(make_se
     assert "<script>alert(1)</script>tekst" in first.select_one(".comment__body").get_text()
     scripts = [s for s in page.find_all("script") if s.get("type") != "application/ld+json"]
     assert scripts == []
+
+
+def test_the_moderation_command_takes_the_reaction_id_as_written_in_the_mail(tmp_path):
+    """``invoke reactions show <id>``: the id reaches the command (a positional argument)."""
+    settings = tmp_path / "settings.py"
+    settings.write_text(f"from pelicanconf import *\nPATH = {str(ROOT / 'content')!r}\n"
+                        f"SERVICE_DATA_PATH = {str(tmp_path)!r}\n")
+    finished = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "invoke"), "reactions", "show", "site-abc",
+         "--settings", str(settings)], cwd=ROOT, capture_output=True, text=True,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert finished.returncode == 1, finished
+    assert "No idea what" not in finished.stderr and "which reaction" not in finished.stderr
+    assert "no subscriber database here yet" in finished.stderr
+
+
+def test_notification_links_go_to_the_service_that_took_the_reaction(reactions):
+    send(reactions, melding="ja", email=ADDRESS)
+    first = only_reaction(reactions)
+    confirmation = [m for m in reactions.mails(2) if m["To"] == ADDRESS][0]
+    reactions.post(link_in(confirmation, "melding", reactions), {})
+    approve_now(reactions, first.id)
+    send(reactions, ouder=first.id, naam="Karel", reactie="Eens.")
+    reply = next(r for r in reactions.store.reactions() if r.id != first.id)
+    # The moderator's command reads settings with another address (publishconf.py).
+    elsewhere = dataclasses.replace(reactions.config, site_url="https://elders.example")
+    out = io.StringIO()
+    assert approve(elsewhere, reactions.store, out, reply) == 0
+    [notification] = [m for m in reactions.mails(4)[2:] if m["To"] == ADDRESS]
+    text = notification.get_body(("plain",)).get_content()
+    assert "elders.example" not in text + notification["List-Unsubscribe"]
+    assert reactions.config.site_url + "/" in text
