@@ -690,6 +690,7 @@ class _Converter(MarkdownConverter):
 _ARTICLE_CONVERTER = _Converter(line_break="  \n")
 # Comment bodies are rendered with nl2br: a single newline is a line break there.
 _COMMENT_CONVERTER = _Converter(line_break="\n")
+_BANG_BEFORE_LINK = re.compile(r"(?<!\\)!\[")
 
 
 def _to_markdown(converter: _Converter, cleaned_html: str) -> str:
@@ -838,7 +839,10 @@ def comment_markdown(content: str, removed: Counter) -> str:
     check_body_size(content)
     arranged = _arranged_html(repair(content), removed, USER_TAGS, line_breaks=True)
     cleaned = remove_private_data(clean_user_html(arranged, link_rel=None), removed)
-    return _to_markdown(_COMMENT_CONVERTER, _EMPTY_PARAGRAPH.sub("", cleaned))
+    markdown_text = _to_markdown(_COMMENT_CONVERTER, _EMPTY_PARAGRAPH.sub("", cleaned))
+    # Comments are rendered without the tables extension, where "\|" is no escape and
+    # shows its backslash; a comment has no images, so "![" is a "!" before a link.
+    return _BANG_BEFORE_LINK.sub(r"\\![", markdown_text.replace("\\|", "&#124;"))
 
 
 # What enclosed a removed address ("Jan <jan@…>", "Jan (10.0.0.1)") goes with it.

@@ -223,6 +223,11 @@ def _signature(secret_key: bytes, purpose: str, value: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
+def same_secret(given: str, expected: str) -> bool:
+    """Compare in constant time; anything a reader sends may hold non-ASCII characters."""
+    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+
+
 def sign_form_time(secret_key: bytes, moment: datetime.datetime) -> str:
     """The value of a form's ``t`` field: when the form was served, signed."""
     stamp = str(int(moment.timestamp()))
@@ -234,7 +239,7 @@ def form_time(secret_key: bytes, value: str) -> datetime.datetime | None:
     stamp, _, signature = value.partition(".")
     if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12):
         return None
-    if not hmac.compare_digest(signature, _signature(secret_key, "form-time", stamp)):
+    if not same_secret(signature, _signature(secret_key, "form-time", stamp)):
         return None
     return datetime.datetime.fromtimestamp(int(stamp), datetime.UTC)
 

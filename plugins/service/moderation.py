@@ -31,7 +31,7 @@ from migrate.text import comment_markdown
 from .admin import AdminError, load_config
 from .app import CannotMail, SiteNotBuilt
 from .config import ServiceConfig
-from .reactions import MANIFEST_FILE, load_site, message, stop_url
+from .reactions import MANIFEST_FILE, load_site, message, quoted, stop_url
 from .store import (
     APPROVED,
     AWAITING,
@@ -163,7 +163,8 @@ def notifications(config: ServiceConfig, store: Store, site, reply: Reaction) ->
     link = stop_url(config, reply.parent, base)
     subject, text = site.mail("notification", author=reply.author,
                               title=article.get("title", reply.article),
-                              url=f"{url}#reactie-{reply.id}", text=reply.text, stop_link=link)
+                              url=f"{url}#reactie-{reply.id}", text=quoted(reply.text),
+                              stop_link=link)
     return [(watcher, message(config, watcher.email, subject, text, unsubscribe_url=link,
                               list_id=f"reacties.{config.host}"))]
 

@@ -27,11 +27,11 @@ replaced before storage, as the importers do.
 
 import dataclasses
 import datetime
-import hmac
 import html
 import json
 import re
 import secrets
+import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -58,6 +58,7 @@ from .app import (
     _signature,
     keyed_hash,
     new_token,
+    same_secret,
     token_hash,
 )
 from .logs import service_logger
@@ -98,6 +99,12 @@ NAME_AS_LINK = re.compile(
     r"shop|online|site|xyz|top|ru|cn|app|dev)\b(?!\.)|^[^\s@]+\.[^\W\d_]{2,24}(?:/\S*)?$",
     re.IGNORECASE)
 ONE_LINE = re.compile(r"\s+")
+# Any word that ends like a domain ("goedkoop.shop!", "bit.ly/abc"), after NFKC folded
+# look-alikes ("ｇｏｅｄｋｏｏｐ.ｓｈｏｐ", "goedkoop。shop"); "J.P." and "Co." pass.
+NAME_DOMAIN = re.compile(r"(?<![\w.])[\w-]{2,}(?:\.[\w-]+)*\.[^\W\d_]{2,24}(?![\w-])")
+# C1 controls and the bidirectional overrides and isolates: a name must read as written,
+# in a terminal (the moderator's commands) as on the page.
+INVISIBLE_CONTROLS = re.compile("[\x80-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
 STOP_PURPOSE = "reaction-stop"
 
@@ -196,14 +203,42 @@ def new_reaction_id() -> str:
 
 def plain_text(text: str) -> str:
     """The text with Unix line ends, no control characters and no trailing blanks."""
-    text = FORBIDDEN_CHARACTERS.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = INVISIBLE_CONTROLS.sub("", FORBIDDEN_CHARACTERS.sub("", text))
     return "\n".join(line.rstrip() for line in text.strip().split("\n"))
+
+
+def one_line(name: str) -> str:
+    """A name on one line, without control characters."""
+    return ONE_LINE.sub(" ", INVISIBLE_CONTROLS.sub("", FORBIDDEN_CHARACTERS.sub("", name))
+                        ).strip()
+
+
+def folded(text: str) -> str:
+    """``text`` with look-alike characters folded (full-width "＠" is "@", "。" is ".")."""
+    return unicodedata.normalize("NFKC", text).replace("\u3002", ".")
+
+
+def name_is_address(linkify: LinkifyIt, name: str) -> bool:
+    """Whether a name is, or holds, a web or email address, in plain or look-alike letters."""
+    name = folded(name)
+    return bool(NAME_AS_LINK.search(name) or NAME_DOMAIN.search(name)
+                or web_links(linkify, name) or has_private_data(name))
+
+
+def without_private_data(text: str) -> str:
+    """``text`` with email and IP addresses replaced, also those in look-alike characters."""
+    if has_private_data(folded(text)) and not has_private_data(text):
+        text = folded(text)
+    return remove_private_data(text)
 
 
 def web_links(linkify: LinkifyIt, text: str) -> list:
     """The http(s) links linkify finds in ``text`` (bare domains and www. included)."""
     return [match for match in linkify.match(text) or ()
-            if match.url.lower().startswith(("http://", "https://"))]
+            if match.url.lower().startswith(("http://", "https://"))
+            # Markdown would read a backtick in the stored link as code.
+            and "`" not in match.url]
 
 
 def reaction_html(linkify: LinkifyIt, text: str) -> str:
@@ -232,7 +267,7 @@ def checked_url(value: str) -> str | None:
     if url.lower().startswith("www."):
         url = "https://" + url
     if (not url.lower().startswith(("http://", "https://")) or len(url) > MAX_URL_LENGTH
-            or any(character.isspace() for character in url)
+            or any(character.isspace() or character in "\"'<>`\\" for character in url)
             or FORBIDDEN_CHARACTERS.search(url) or has_private_data(url)
             or "." not in url.split("://", 1)[1].split("/", 1)[0]):
         return None
@@ -248,6 +283,12 @@ def stop_url(config, reaction_id: str, base: str) -> str:
     """The stop link of a reaction's notifications, at the service ``base``."""
     return (f"{base.rstrip('/')}{config.reactions_endpoint}stop/{reaction_id}/"
             f"{stop_token(config, reaction_id)}/")
+
+
+def quoted(text: str) -> str:
+    """A reader's text in a mail, every line marked, so it cannot pass for the mail's own
+    lines (a fake command, a fake stop link, a fake signature)."""
+    return "\n".join(f"> {line}".rstrip() for line in text.split("\n"))
 
 
 def message(config, recipient: str, subject: str, text: str, **headers) -> bytes:
@@ -324,7 +365,7 @@ class ReactionDesk:
         if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12 and nonce):
             return None
         expected = _signature(self.config.secret_key, "reaction-form", f"{stamp}.{nonce}")
-        if not hmac.compare_digest(signature, expected):
+        if not same_secret(signature, expected):
             return None
         return datetime.datetime.fromtimestamp(int(stamp), datetime.UTC), nonce
 
@@ -385,7 +426,7 @@ class ReactionDesk:
         if not body_html:
             return ""
         title = html.escape(site.message("voorbeeld"))
-        name = html.escape(remove_private_data(ONE_LINE.sub(" ", draft.name).strip()))
+        name = html.escape(one_line(draft.name))
         return ('<section class="reaction-preview" aria-labelledby="voorbeeld-titel">'
                 f'<h2 id="voorbeeld-titel">{title}</h2><p class="comment__meta"><strong>{name}'
                 f'</strong></p><div class="comment__body">{body_html}</div></section>')
@@ -400,6 +441,10 @@ class ReactionDesk:
         fields = self.service.fields(request, FIELDS, FIELD_LENGTHS, self.output, "geweigerd")
         if fields.get("website", "").strip():
             raise self.refuse("geweigerd", "honeypot filled in")
+        if request.headers.get("Sec-Fetch-Site") == "cross-site":
+            # Another site's page posting through its visitors: their addresses would
+            # each get a fresh allowance.
+            raise self.refuse("geweigerd", "posted from another site (Sec-Fetch-Site)")
         draft = Draft.from_fields(fields)
         article = self.open_article(site, draft)
         checked = self.check(request, site, draft, fields.get("t"), now)
@@ -447,12 +492,12 @@ class ReactionDesk:
                 logger.info("service: reaction posted %.1f s after its form was served",
                             age.total_seconds())
                 return again("te-snel")
-        name = ONE_LINE.sub(" ", FORBIDDEN_CHARACTERS.sub("", draft.name)).strip()
+        name = one_line(draft.name)
         if not name:
             return again("naam-leeg")
         if len(name) > self.config.max_name_length:
             return again("naam-te-lang", max=self.config.max_name_length)
-        if NAME_AS_LINK.search(name) or has_private_data(name):
+        if name_is_address(self.linkify, name):
             return again("naam-is-link")
         if checked_url(draft.url) is None:
             return again("ongeldige-site")
@@ -475,7 +520,7 @@ class ReactionDesk:
         if draft.consent != site.consent_version and self.store.consent_text(draft.consent) is None:
             draft.consent = ""
             return again("verouderd-formulier")
-        return reaction_html(self.linkify, remove_private_data(text)), form_time
+        return reaction_html(self.linkify, without_private_data(text)), form_time
 
     def store_reaction(self, request: Request, site: ReactionSite, article: dict, draft: Draft,
                        body_html: str, nonce: str, now: datetime.datetime) -> Response:
@@ -498,9 +543,8 @@ class ReactionDesk:
                                   message=site.message("te-vaak"))
         consent_text = (site.consent_text if draft.consent == site.consent_version
                         else self.store.consent_text(draft.consent))
-        name = remove_private_data(ONE_LINE.sub(" ", FORBIDDEN_CHARACTERS.sub("", draft.name))
-                                   .strip())
-        text = remove_private_data(plain_text(draft.text))
+        name = one_line(draft.name)
+        text = without_private_data(plain_text(draft.text))
         reaction = NewReaction(
             id=new_reaction_id(), article=draft.article, parent=draft.parent, author=name,
             author_url=checked_url(draft.url) or "", text=text, html=body_html,
@@ -540,7 +584,8 @@ class ReactionDesk:
         website = f" <{reaction.author_url}>" if reaction.author_url else ""
         subject, text = site.mail(
             "moderator", author=f"{reaction.author}{website}",
-            title=article.get("title", ""), url=url, text=reaction.text, commands=commands)
+            title=article.get("title", ""), url=url, text=quoted(reaction.text),
+            commands=commands)
         return message(self.config, self.config.moderator, subject, text)
 
     def reply_form(self, request: Request, slug: str, comment_id: str) -> Response:
@@ -573,7 +618,7 @@ class ReactionDesk:
             return self.service.answer(request, "melding-stoppen", self.output)
         # The button and RFC 8058's one-click POST both end here, with the same answer
         # whether or not the link was valid.
-        if SAFE_ID.fullmatch(reaction_id) and hmac.compare_digest(
+        if SAFE_ID.fullmatch(reaction_id) and same_secret(
                 token, stop_token(self.config, reaction_id)):
             if self.store.stop_notifications(reaction_id):
                 logger.info("service: reply notifications of %s stopped", reaction_id)

@@ -45,6 +45,9 @@ UNKNOWN_ADDRESS = "unknown-address"
 REPLY_PREFIX = "reply:"
 # The journal state of a notification queued in the outbox, before it is sent.
 QUEUED = "queued"
+# The event of a posted reaction form's nonce, and how long it is kept (a form lives a day).
+USED_FORM = "reaction-form"
+USED_FORMS_KEPT = datetime.timedelta(hours=25)
 # A reaction's moderation states.
 AWAITING, APPROVED, REJECTED, SPAM = "pending", "approved", "rejected", "spam"
 
@@ -537,7 +540,11 @@ class Store:
         return None
 
     def prune_events(self, before: datetime.datetime) -> int:
-        return self.execute("DELETE FROM events WHERE at < ?", (to_text(before),)).rowcount
+        """Forget rate-limit events older than ``before``; used forms after a day."""
+        return self.execute(
+            "DELETE FROM events WHERE (kind <> ? AND at < ?) OR at < ?",
+            (USED_FORM, to_text(before), to_text(before - USED_FORMS_KEPT))
+        ).rowcount
 
     def prune_unconfirmed(self, before: datetime.datetime) -> int:
         """Forget sign-ups whose link expired before ``before`` and were never confirmed.
@@ -925,8 +932,10 @@ class Store:
                      reaction.author_url, reaction.text, reaction.html, AWAITING, to_text(now),
                      reaction.consent_version, reaction.consent_text, reaction.ip_hash,
                      reaction.user_agent_hash, reaction.form_nonce, reaction.service_url))
-                if inserted is None:
+                if inserted is None or self.form_used(reaction.form_nonce):
                     raise _Duplicate()
+                # Kept apart from the reaction, which rejecting or erasing removes.
+                self.add_event(USED_FORM, reaction.form_nonce, now)
                 if notify is not None:
                     subscriber_id = self._request(
                         notify.email, REPLY_PREFIX + reaction.id, notify.consent_version,
@@ -965,7 +974,9 @@ class Store:
             f"SELECT {self._REACTION_COLUMNS} {where} ORDER BY r.created_at, r.id", parameters)]
 
     def form_used(self, nonce_hash: str) -> bool:
-        return self.one("SELECT 1 FROM reactions WHERE form_nonce = ?", (nonce_hash,)) is not None
+        """Whether a reaction form was posted before (also when its reaction is gone)."""
+        return self.one("SELECT 1 FROM events WHERE kind = ? AND key_hash = ?",
+                        (USED_FORM, nonce_hash)) is not None
 
     def reaction_known(self, article: str, reaction_id: str) -> bool:
         """Whether ``reaction_id`` is an approved reaction on ``article`` (perhaps not built yet)."""
@@ -975,15 +986,19 @@ class Store:
     def reply_watcher(self, reaction_id: str, reply_id: str) -> Subscriber | None:
         """Who confirmed they want to hear of replies to ``reaction_id``, if anyone.
 
-        Nobody is told of their own reply.
+        Nobody is told of their own reply: one whose writer confirmed the same address.
+        An address typed into a reply but never confirmed proves nothing, so it cannot
+        silence someone else's notifications.
         """
         row = self.one(
             "SELECT p.id, p.email, p.unsubscribe_token FROM reactions r "
             "JOIN subscribers p ON p.id = r.notify_subscriber_id "
             "JOIN subscriptions s ON s.subscriber_id = p.id AND s.scope = ? "
-            "WHERE r.id = ? AND r.status = ? AND s.state = ? AND p.id <> COALESCE("
-            "(SELECT notify_subscriber_id FROM reactions WHERE id = ?), -1)",
-            (REPLY_PREFIX + reaction_id, reaction_id, APPROVED, CONFIRMED, reply_id))
+            "WHERE r.id = ? AND r.status = ? AND s.state = ? AND NOT EXISTS ("
+            "SELECT 1 FROM subscriptions own WHERE own.subscriber_id = p.id "
+            "AND own.scope = ? AND own.state = ?)",
+            (REPLY_PREFIX + reaction_id, reaction_id, APPROVED, CONFIRMED,
+             REPLY_PREFIX + reply_id, CONFIRMED))
         return Subscriber(*row) if row else None
 
     def approve_reaction(self, reaction_id: str, file: str, now: datetime.datetime) -> bool:
@@ -1157,13 +1172,17 @@ class Store:
         return held
 
     def published_reactions_of(self, email: str) -> list[Reaction]:
-        """The approved reactions of the commenter with this address (their files stay)."""
+        """Approved reactions whose writer confirmed this address for notifications.
+
+        Only a confirmed address proves who wrote a reaction; reactions without one
+        (or whose notifications were stopped) cannot be linked to a person at all.
+        """
         subscriber = self.subscriber_by_email(email)
         if subscriber is None:
             return []
         return [self._reaction(row) for row in self.all(
             f"SELECT {self._REACTION_COLUMNS} WHERE r.notify_subscriber_id = ? AND r.status = ? "
-            "ORDER BY r.created_at", (subscriber.id, APPROVED))]
+            "AND s.state = ? ORDER BY r.created_at", (subscriber.id, APPROVED, CONFIRMED))]
 
     def erase(self, email: str) -> bool:
         """Remove a person completely (AVG art. 17); only a count of erasures stays."""

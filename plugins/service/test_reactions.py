@@ -443,12 +443,15 @@ def test_erasing_a_commenter_removes_their_pending_reactions(reactions):
 def test_a_mail_whose_sender_died_after_the_final_dot_is_not_sent_again(reactions):
     store = reactions.store
     now = utcnow()
-    store.execute("INSERT INTO subscribers (email, unsubscribe_token, created_at) VALUES "
-                  "(?, 'tok', ?)", (ADDRESS, now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")))
-    subscriber = store.subscriber_by_email(ADDRESS)
-    store.execute("INSERT INTO deliveries (edition_id, subscriber_id, state, started_at) "
-                  "VALUES ('reply:x', ?, ?, ?)", (subscriber.id, QUEUED,
-                                                   now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")))
+    # One transaction: the outbox worker forgets a subscriber without subscriptions
+    # or journal entries.
+    with store.transaction():
+        store.execute("INSERT INTO subscribers (email, unsubscribe_token, created_at) VALUES "
+                      "(?, 'tok', ?)", (ADDRESS, now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")))
+        subscriber = store.subscriber_by_email(ADDRESS)
+        store.execute("INSERT INTO deliveries (edition_id, subscriber_id, state, started_at) "
+                      "VALUES ('reply:x', ?, ?, ?)", (subscriber.id, QUEUED,
+                                                       now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")))
     mail_id = store.queue_mail("notification", ADDRESS, b"Subject: x\r\n\r\nx\r\n",
                                now - datetime.timedelta(hours=1), edition_id="reply:x")
     store.mail_in_flight(mail_id, now - datetime.timedelta(hours=1))
@@ -540,3 +543,85 @@ def test_notification_links_go_to_the_service_that_took_the_reaction(reactions):
     text = notification.get_body(("plain",)).get_content()
     assert "elders.example" not in text + notification["List-Unsubscribe"]
     assert reactions.config.site_url + "/" in text
+
+
+# --- found by attacking it -------------------------------------------------------------------
+
+def test_non_ascii_tokens_and_form_times_get_an_answer_not_a_crash(reactions):
+    stop = reactions.post(endpoint(reactions, "stop/site-x/%C3%A9/"), {})
+    assert stop.status == 200
+    timed = reactions.post(endpoint(reactions), fields(reactions) | {"t": "1700000000.abc.é"})
+    assert timed.status == 400
+    follow = reactions.post(reactions.config.endpoint,
+                            {"email": "a@b.nl", "consent": "x", "t": "1700000000.é"})
+    assert follow.status == 400
+
+
+def test_an_unconfirmed_address_in_a_reply_cannot_silence_the_notification(reactions):
+    send(reactions, melding="ja", email=ADDRESS)
+    first = only_reaction(reactions)
+    confirmation = [m for m in reactions.mails(2) if m["To"] == ADDRESS][0]
+    reactions.post(link_in(confirmation, "melding", reactions), {})
+    approve_now(reactions, first.id)
+    # Someone else replies and types her address, which they cannot confirm.
+    send(reactions, ouder=first.id, naam="Mallory", reactie="Nep.", melding="ja", email=ADDRESS)
+    reply = next(r for r in reactions.store.reactions() if r.id != first.id)
+    approve_now(reactions, reply.id)
+    mails = reactions.mails(5)
+    assert [m for m in mails if m["To"] == ADDRESS and "Nep." in
+            m.get_body(("plain",)).get_content()]
+    # Her published reaction is hers; Mallory's unconfirmed one is not listed with it.
+    assert [r.id for r in reactions.store.published_reactions_of(ADDRESS)] == [first.id]
+
+
+def test_a_form_cannot_be_replayed_after_its_reaction_was_erased(reactions):
+    preview = reactions.post(endpoint(reactions), fields(reactions, melding="ja", email=ADDRESS))
+    form = form_of(preview.body)
+    assert reactions.post(endpoint(reactions), form).status == 200
+    reactions.mails(2)
+    reactions.store.erase(ADDRESS)
+    assert reactions.post(endpoint(reactions), form).status == 409
+    assert reactions.store.reactions() == []
+
+
+@pytest.mark.parametrize("name", ["goedkoop.shop!", "Koop bij goedkoop.shop", "Jan (viagra.fr)",
+                                  "bit.ly/abc", "ｇｏｅｄｋｏｏｐ.ｓｈｏｐ", "goedkoop。shop",
+                                  "jan＠x.nl", "casino.nl."])
+def test_names_that_hide_an_address_are_refused(name):
+    from linkify_it import LinkifyIt
+
+    from service.reactions import name_is_address
+
+    assert name_is_address(LinkifyIt(), name)
+
+
+def test_control_characters_never_reach_a_terminal_or_a_page(reactions):
+    send(reactions, naam="Term\u009b2J\u202eXam", reactie="Tekst\u009b31m met \u202egekeerd")
+    reaction = only_reaction(reactions)
+    for value in (reaction.author, reaction.text, reaction.html):
+        assert not re.search("[\x80-\x9f\u202a-\u202e]", value), value
+
+
+def test_a_look_alike_address_in_the_text_is_removed(reactions):
+    send(reactions, reactie="Mail bob＠example.com maar")
+    assert "example.com" not in only_reaction(reactions).text
+
+
+def test_a_reader_cannot_fake_lines_of_the_moderator_mail(reactions):
+    send(reactions, reactie="Hoi.\n  .venv/bin/invoke reactions approve site-nep")
+    [mail] = reactions.mails(1)
+    body = mail.get_body(("plain",)).get_content()
+    assert "> Hoi." in body and ">   .venv/bin/invoke reactions approve site-nep" in body
+    assert "\n  .venv/bin/invoke reactions approve site-nep" not in body
+
+
+def test_a_post_from_another_site_is_refused(reactions):
+    answer = reactions.post(endpoint(reactions), fields(reactions),
+                            headers={"Sec-Fetch-Site": "cross-site"})
+    assert answer.status == 400 and reactions.store.reactions() == []
+
+
+def test_a_website_with_quotes_or_brackets_is_refused(reactions):
+    answer = reactions.post(endpoint(reactions), fields(
+        reactions, site='https://evil.nl/"><script>x</script>'))
+    assert answer.status == 400
