@@ -340,7 +340,10 @@ class ReactionDesk:
         return PAGE_STATUS[key]
 
     def site(self) -> ReactionSite:
-        site = self.output.data(MANIFEST_FILE, load_site)
+        return self.output.data(MANIFEST_FILE, self._load_site)
+
+    def _load_site(self, path: Path) -> ReactionSite:
+        site = load_site(path)
         # Remember every consent text a build offered, so a reaction's proof holds the
         # text its writer saw, even after the text changed.
         for version, text in ((site.consent_version, site.consent_text),

@@ -116,6 +116,16 @@ def link_in(mail, kind: str, service: Service) -> str:
     return urllib.parse.urlsplit(links[0]).path
 
 
+def approved_with_notifications(service: Service):
+    """A reaction whose writer asked for reply notifications and confirmed, approved."""
+    send(service, melding="ja", email=ADDRESS)
+    reaction = only_reaction(service)
+    confirmation = [m for m in service.mails(2) if m["To"] == ADDRESS][0]
+    assert service.post(link_in(confirmation, "melding", service), {}).status == 200
+    approve_now(service, reaction.id)
+    return reaction
+
+
 def approve_now(service: Service, reaction_id: str) -> str:
     out = io.StringIO()
     assert approve(service.config, service.store, out,
@@ -528,11 +538,7 @@ def test_the_moderation_command_takes_the_reaction_id_as_written_in_the_mail(tmp
 
 
 def test_notification_links_go_to_the_service_that_took_the_reaction(reactions):
-    send(reactions, melding="ja", email=ADDRESS)
-    first = only_reaction(reactions)
-    confirmation = [m for m in reactions.mails(2) if m["To"] == ADDRESS][0]
-    reactions.post(link_in(confirmation, "melding", reactions), {})
-    approve_now(reactions, first.id)
+    first = approved_with_notifications(reactions)
     send(reactions, ouder=first.id, naam="Karel", reactie="Eens.")
     reply = next(r for r in reactions.store.reactions() if r.id != first.id)
     # The moderator's command reads settings with another address (publishconf.py).
@@ -558,11 +564,7 @@ def test_non_ascii_tokens_and_form_times_get_an_answer_not_a_crash(reactions):
 
 
 def test_an_unconfirmed_address_in_a_reply_cannot_silence_the_notification(reactions):
-    send(reactions, melding="ja", email=ADDRESS)
-    first = only_reaction(reactions)
-    confirmation = [m for m in reactions.mails(2) if m["To"] == ADDRESS][0]
-    reactions.post(link_in(confirmation, "melding", reactions), {})
-    approve_now(reactions, first.id)
+    first = approved_with_notifications(reactions)
     # Someone else replies and types her address, which they cannot confirm.
     send(reactions, ouder=first.id, naam="Mallory", reactie="Nep.", melding="ja", email=ADDRESS)
     reply = next(r for r in reactions.store.reactions() if r.id != first.id)
