@@ -247,16 +247,16 @@ def bench_import(c, comments=50_000, paragraphs=1):
     print(f"Import output and report in {folder}")
 
 
-@task(positional=["action", "reaction"], help={
+@task(positional=["action"], help={
     "action": "list, show, approve, reject or spam", "reaction": "the reaction's id, e.g. site-k3f9x2ab7q",
     "status": "list: pending (default), approved, rejected, spam or all",
     "settings": "settings file (default: publishconf.py)"})
-def reactions(c, action, reaction=None, status="pending", settings=CONFIG["settings_publish"]):
+def reactions(c, action, reaction="", status="pending", settings=CONFIG["settings_publish"]):
     """Moderate the reactions readers sent through the site."""
     from service.moderation import run
 
-    # None, not "": invoke fills a positional argument only while it is still None.
-    if code := run(action, settings, reaction_id=reaction or "", status=status):
+    # The id is a flag (-r): invoke requires every positional argument, and `list` has none.
+    if code := run(action, settings, reaction_id=reaction, status=status):
         raise Exit(code=code)
 
 

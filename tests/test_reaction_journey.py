@@ -53,7 +53,7 @@ def moderate(journey, count: int) -> str:
     moderator = journey.config.moderator
     mails = wait_for(lambda: mails_to(journey, moderator)[count - 1:],
                      what=f"moderation mail {count}")
-    reaction_id = re.search(r"invoke reactions approve (site-[a-z0-9]+)",
+    reaction_id = re.search(r"invoke reactions approve -r (site-[a-z0-9]+)",
                             text_of(mails[0])).group(1)
     out = io.StringIO()
     assert approve(journey.config, journey.store, out,

@@ -213,7 +213,7 @@ def run(action: str, settings_file: str | os.PathLike = "publishconf.py", reacti
               file=sys.stderr)
         return USAGE
     if action != "list" and not reaction_id:
-        print(f"reactions {action}: which reaction? invoke reactions {action} <id>",
+        print(f"reactions {action}: which reaction? invoke reactions {action} -r <id>",
               file=sys.stderr)
         return USAGE
     store = None

@@ -579,7 +579,7 @@ class ReactionDesk:
         # The commands must reach this service's database, whatever settings it runs with.
         option = (f" --settings {settings.name}"
                   if settings and settings.name != DEFAULT_SETTINGS else "")
-        commands = "\n".join(f"  .venv/bin/invoke reactions {action} {reaction.id}{option}"
+        commands = "\n".join(f"  .venv/bin/invoke reactions {action} -r {reaction.id}{option}"
                              for action in ("show", "approve", "reject", "spam"))
         url = str(article.get("url", ""))
         if url.startswith("/"):

@@ -168,7 +168,7 @@ def test_the_second_step_stores_a_pending_reaction_and_mails_the_moderator(react
     assert manifest(reactions)["articles"][slug]["title"] in mail["Subject"] + body
     assert "één vergadering per week" in body
     for action in ("show", "approve", "reject", "spam"):
-        assert f".venv/bin/invoke reactions {action} {reaction.id}" in body
+        assert f".venv/bin/invoke reactions {action} -r {reaction.id}" in body
     # The article's address is absolute: a mail client has no page to resolve it against.
     assert f"{reactions.config.site_url}/{slug_url(reactions)}" in body
 
@@ -523,18 +523,19 @@ def test_what_the_form_produced_comes_out_inert_after_approval_and_build(make_se
     assert scripts == []
 
 
-def test_the_moderation_command_takes_the_reaction_id_as_written_in_the_mail(tmp_path):
-    """``invoke reactions show <id>``: the id reaches the command (a positional argument)."""
+def test_the_moderation_commands_run_as_written_in_the_mail(tmp_path):
+    """``invoke reactions show -r <id>`` and ``invoke reactions list``, typed as documented."""
     settings = tmp_path / "settings.py"
     settings.write_text(f"from pelicanconf import *\nPATH = {str(ROOT / 'content')!r}\n"
                         f"SERVICE_DATA_PATH = {str(tmp_path)!r}\n")
-    finished = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "invoke"), "reactions", "show", "site-abc",
-         "--settings", str(settings)], cwd=ROOT, capture_output=True, text=True,
-        env=dict(os.environ, PYTHONPATH=str(ROOT)))
-    assert finished.returncode == 1, finished
-    assert "No idea what" not in finished.stderr and "which reaction" not in finished.stderr
-    assert "no subscriber database here yet" in finished.stderr
+    for command in (["show", "-r", "site-abc"], ["list"], ["list", "--status", "all"]):
+        finished = subprocess.run(
+            [str(ROOT / ".venv" / "bin" / "invoke"), "reactions", *command,
+             "--settings", str(settings)], cwd=ROOT, capture_output=True, text=True,
+            env=dict(os.environ, PYTHONPATH=str(ROOT)))
+        # It reaches the database, which this settings file has not made yet.
+        assert finished.returncode == 1, finished
+        assert "no subscriber database here yet" in finished.stderr, finished.stderr
 
 
 def test_notification_links_go_to_the_service_that_took_the_reaction(reactions):
