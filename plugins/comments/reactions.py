@@ -22,7 +22,6 @@ comments' HTML is the one the comments plugin rendered for the article pages.
 """
 
 import functools
-import hashlib
 import json
 import logging
 import os
@@ -33,6 +32,13 @@ from pelican.generators import Generator
 
 from adviesblog_common.files import write_atomically
 from adviesblog_common.identity import site_base_url
+from adviesblog_common.service_endpoints import (
+    consent_version,
+    endpoint_folder,
+    form_action,
+    rootless_endpoint_problem,
+    write_service_pages,
+)
 from adviesblog_common.settings import apply_defaults
 
 logger = logging.getLogger(__name__)
@@ -94,31 +100,10 @@ MAILS_TEMPLATE = "email/reaction_mails.txt"
 def set_defaults(pelican):
     settings = pelican.settings
     apply_defaults(settings, "REACTIONS_", DEFAULTS)
-    endpoint = settings["REACTIONS_ENDPOINT"] or ""
-    if endpoint.startswith("/") and not endpoint.strip("/"):
-        logger.error("reactions: REACTIONS_ENDPOINT is %r; the reaction service needs a folder "
-                     "of its own, such as '/reactie/'", endpoint)
-
-
-def form_action(settings) -> str:
-    """Where the reaction form posts: SITEURL + a path of this site, or "" for no form."""
-    endpoint = settings["REACTIONS_ENDPOINT"] or ""
-    if endpoint.startswith("/"):
-        endpoint = settings.get("SITEURL", "").rstrip("/") + endpoint
-    return endpoint
-
-
-def service_folder(settings) -> str | None:
-    """The endpoint's folder under the output (``reactie``), or None when it is not ours."""
-    endpoint = settings["REACTIONS_ENDPOINT"] or ""
-    folder = endpoint.strip("/")
-    return folder if endpoint.startswith("/") and folder else None
-
-
-def consent_version(text) -> str:
-    """A short, stable id of a consent text: a hash of its words (as the follow form's)."""
-    normalised = " ".join(str(text).split())
-    return hashlib.sha256(normalised.encode("utf-8")).hexdigest()[:12]
+    problem = rootless_endpoint_problem("REACTIONS_ENDPOINT", settings["REACTIONS_ENDPOINT"],
+                                        "/reactie/")
+    if problem:
+        logger.error("reactions: %s", problem)
 
 
 def plain(html) -> str:
@@ -128,7 +113,7 @@ def plain(html) -> str:
 
 def form_settings(settings) -> dict:
     """What the reaction form and the "Beantwoorden" links need, from the settings."""
-    action = form_action(settings)
+    action = form_action(settings, settings["REACTIONS_ENDPOINT"])
     return {
         "action": action,
         # {reply}<slug>/<comment id>/ opens the service's form as a reply to that comment.
@@ -197,22 +182,13 @@ class ReactionPagesGenerator(Generator):
     """Writes ``<endpoint>/pagina/<key>.html`` and ``<endpoint>/reacties.json``."""
 
     def generate_output(self, writer):
-        folder = service_folder(self.settings)
+        folder = endpoint_folder(self.settings["REACTIONS_ENDPOINT"])
         if folder is None:
             return
-        settings = self.settings
         endpoint = f"/{folder}/"
-        output = os.path.join(self.output_path, *folder.split("/"))
-        template = self.get_template("reaction_service")
-        service = {"action": settings.get("SITEURL", "").rstrip("/") + endpoint,
-                   "markers": MARKERS}
-        # SITEURL stays as set: "" in development gives links from the site's root.
-        context = dict(self.context, SITEURL=settings.get("SITEURL", ""),
-                       reaction_service=service)
-        for key in PAGE_KEYS:
-            page = template.render(dict(context, reaction_page=key,
-                                        page_name=f"{folder}/pagina/{key}"))
-            write_atomically(os.path.join(output, "pagina", f"{key}.html"), page.encode("utf-8"))
+        service = {"action": form_action(self.settings, endpoint), "markers": MARKERS}
+        output = write_service_pages(self, folder, "reaction_service", "reaction_page",
+                                     PAGE_KEYS, reaction_service=service)
         self.write_reactions_data(output, endpoint)
 
     def write_reactions_data(self, output: str, endpoint: str) -> None:

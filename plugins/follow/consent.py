@@ -7,9 +7,10 @@ the theme's ``frequency_text`` macro, the words of the consent text. The forms,
 reader agreed to and what the sender does cannot disagree.
 """
 
-import hashlib
 
 from markupsafe import Markup
+
+from adviesblog_common.service_endpoints import consent_version
 
 # Minimum number of days between two emails to one subscriber; 0 sends each article.
 FREQUENCY_DAYS = {"every-article": 0, "daily": 1, "weekly": 7, "monthly": 30}
@@ -23,12 +24,6 @@ def frequency_problem(value) -> str | None:
     return (f"follow: FOLLOW_FREQUENCY is {value!r}; expected one of "
             f"{', '.join(map(repr, FREQUENCY_DAYS))}. The consent text and the sender's "
             "cadence are both derived from this key")
-
-
-def consent_version(text) -> str:
-    """A short, stable id of the consent text a subscriber agreed to."""
-    normalised = " ".join(str(text).split())
-    return hashlib.sha256(normalised.encode("utf-8")).hexdigest()[:12]
 
 
 def _titles(env):

@@ -20,6 +20,7 @@ import logging
 from pelican import signals
 
 from adviesblog_common.identity import assign_entry_ids
+from adviesblog_common.service_endpoints import form_action, rootless_endpoint_problem
 from adviesblog_common.settings import apply_defaults, require_plugins
 
 from .consent import (
@@ -87,21 +88,18 @@ def set_defaults(pelican):
         logger.error("%s", problem)
         # A dev build goes on with the default, so every page still promises one thing.
         settings["FOLLOW_FREQUENCY"] = DEFAULT_FREQUENCY
-    endpoint = settings["FOLLOW_ENDPOINT"] or ""
-    if endpoint.startswith("/") and not endpoint.strip("/"):
-        logger.error("follow: FOLLOW_ENDPOINT is %r; the follow service needs a folder of its "
-                     "own, such as '/volg/'", endpoint)
+    problem = rootless_endpoint_problem("FOLLOW_ENDPOINT", settings["FOLLOW_ENDPOINT"], "/volg/")
+    if problem:
+        logger.error("follow: %s", problem)
 
 
 def form_settings(settings) -> dict:
     """Action URL and field names of the follow form, from the settings."""
-    endpoint = settings["FOLLOW_ENDPOINT"] or ""
-    if endpoint.startswith("/"):
-        endpoint = settings.get("SITEURL", "").rstrip("/") + endpoint
     fields = dict(PRESETS.get(settings["FOLLOW_PRESET"], PRESETS["adviesblog"]))
     fields.update(settings["FOLLOW_FIELDS"])
     mailto = settings["FOLLOW_MAILTO"] or settings.get("SITE_CONTACT", {}).get("email", "")
-    return {"action": endpoint, "fields": fields, "mailto": mailto}
+    return {"action": form_action(settings, settings["FOLLOW_ENDPOINT"]), "fields": fields,
+            "mailto": mailto}
 
 
 def follow_scopes(content, settings) -> list[tuple[str, str, str]]:

@@ -21,6 +21,11 @@ from pelican.generators import Generator
 
 from adviesblog_common.files import write_atomically
 from adviesblog_common.identity import site_base_url
+from adviesblog_common.service_endpoints import (
+    endpoint_folder,
+    form_action,
+    write_service_pages,
+)
 
 from .consent import scope_name
 
@@ -42,13 +47,6 @@ SERVICE_FIELDS = {"email": "email", "scope": "scope", "consent": "consent",
 MAIL_PLACEHOLDERS = {"link": "{link}", "scope_name": "{scope_name}"}
 
 
-def service_folder(settings) -> str | None:
-    """The endpoint's folder under the output (``volg``), or None when it is not ours."""
-    endpoint = settings["FOLLOW_ENDPOINT"] or ""
-    folder = endpoint.strip("/")
-    return folder if endpoint.startswith("/") and folder else None
-
-
 def offered_scopes(context) -> list[tuple[str, str, str]]:
     """(kind, slug, name) of every scope a follow form of this site can post.
 
@@ -68,12 +66,12 @@ class ServicePagesGenerator(Generator):
     """Writes ``<endpoint>/pagina/<key>.html`` and ``<endpoint>/formulier.json``."""
 
     def generate_output(self, writer):
-        folder = service_folder(self.settings)
+        folder = endpoint_folder(self.settings["FOLLOW_ENDPOINT"])
         if folder is None:
             return
         settings = self.settings
         endpoint = f"/{folder}/"
-        action = settings.get("SITEURL", "").rstrip("/") + endpoint
+        action = form_action(settings, endpoint)
         scopes = offered_scopes(self.context)
         service = {
             "action": action,
@@ -82,14 +80,8 @@ class ServicePagesGenerator(Generator):
             "scopes": scopes,
             "time_marker": FORM_TIME_MARKER,
         }
-        template = self.get_template("follow_service")
-        output = os.path.join(self.output_path, *folder.split("/"))
-        # SITEURL stays as set: "" in development gives links from the site's root.
-        context = dict(self.context, SITEURL=settings.get("SITEURL", ""), follow_service=service)
-        for key in PAGE_KEYS:
-            page = template.render(dict(context, follow_page=key,
-                                        page_name=f"{folder}/pagina/{key}"))
-            write_atomically(os.path.join(output, "pagina", f"{key}.html"), page.encode("utf-8"))
+        output = write_service_pages(self, folder, "follow_service", "follow_page", PAGE_KEYS,
+                                     follow_service=service)
         self.write_form_data(output, endpoint, scopes)
 
     def write_form_data(self, output: str, endpoint: str, scopes) -> None:

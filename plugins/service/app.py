@@ -131,15 +131,16 @@ def page_policy(html: str) -> str:
 
 
 class BuildOutput:
-    """The pages and ``formulier.json`` of the last build, read again when a build changes them.
+    """The pages and data files of the last build in one endpoint's folder, read again
+    when a build changes them; ``statuses`` gives each page's HTTP status.
 
     The site is rebuilt while the service runs, so each use compares the file's stat
     (a build replaces files atomically, which changes the inode) with the cached one.
     """
 
-    def __init__(self, folder: Path, on_form_loaded: Callable[[FormSettings], None]):
+    def __init__(self, folder: Path, statuses: dict[str, int]):
         self.folder = folder
-        self.on_form_loaded = on_form_loaded
+        self.statuses = statuses
         self._cache: dict[Path, tuple[tuple, object]] = {}
         self._lock = threading.Lock()
 
@@ -166,11 +167,8 @@ class BuildOutput:
     def page(self, key: str) -> Page:
         return self._cached(self.folder / PAGES_FOLDER / f"{key}.html", self._load_page)
 
-    def form(self) -> FormSettings:
-        return self._cached(self.folder / FORM_FILE, self._load_form)
-
     def data(self, name: str, load: Callable[[Path], object]):
-        """Another file of the build in this folder, read by ``load`` (cached the same way)."""
+        """A data file of the build in this folder, read by ``load`` (cached the same way)."""
         return self._cached(self.folder / name, load)
 
     @staticmethod
@@ -181,18 +179,14 @@ class BuildOutput:
             raise SiteNotBuilt(f"{path} cannot be read: {error}") from error
         return Page(html, page_policy(html))
 
-    def _load_form(self, path: Path) -> FormSettings:
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, ValueError) as error:
-            raise SiteNotBuilt(f"{path} cannot be read: {error}") from error
-        form = parse_form(data, path)
-        # Remember every consent text a build ever offered, so a subscriber's proof holds
-        # the text they saw, and a page opened before a rebuild is still accepted.
-        self.on_form_loaded(form)
-        logger.info("service: read %s (consent version %s, %d scopes)", path,
-                    form.consent_version, len(form.scopes))
-        return form
+
+
+def read_json(path: Path):
+    """A JSON file of the build; SiteNotBuilt, naming the file, if it cannot be read."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise SiteNotBuilt(f"{path} cannot be read: {error}") from error
 
 
 def parse_form(data, path: Path) -> FormSettings:
@@ -228,20 +222,35 @@ def same_secret(given: str, expected: str) -> bool:
     return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
 
 
+def sign(secret_key: bytes, purpose: str, value: str) -> str:
+    """``<value>.<signature>``: a value a reader may carry back, and cannot change."""
+    return f"{value}.{_signature(secret_key, purpose, value)}"
+
+
+def signed_value(secret_key: bytes, purpose: str, signed: str) -> str | None:
+    """The value of ``signed`` if this service signed it for ``purpose``, else None."""
+    value, _, signature = signed.rpartition(".")
+    if not value or not same_secret(signature, _signature(secret_key, purpose, value)):
+        return None
+    return value
+
+
+def timestamp(value: str) -> datetime.datetime | None:
+    """The moment of a signed stamp (whole seconds since 1970), or None if it is none."""
+    if not (value.isascii() and value.isdigit() and len(value) <= 12):
+        return None
+    return datetime.datetime.fromtimestamp(int(value), datetime.UTC)
+
+
 def sign_form_time(secret_key: bytes, moment: datetime.datetime) -> str:
     """The value of a form's ``t`` field: when the form was served, signed."""
-    stamp = str(int(moment.timestamp()))
-    return f"{stamp}.{_signature(secret_key, 'form-time', stamp)}"
+    return sign(secret_key, "form-time", str(int(moment.timestamp())))
 
 
 def form_time(secret_key: bytes, value: str) -> datetime.datetime | None:
     """When a form was served, or None when ``value`` was not signed by this service."""
-    stamp, _, signature = value.partition(".")
-    if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12):
-        return None
-    if not same_secret(signature, _signature(secret_key, "form-time", stamp)):
-        return None
-    return datetime.datetime.fromtimestamp(int(stamp), datetime.UTC)
+    stamp = signed_value(secret_key, "form-time", value)
+    return timestamp(stamp) if stamp is not None else None
 
 
 def keyed_hash(secret_key: bytes, purpose: str, value: str) -> str:
@@ -304,7 +313,7 @@ class FollowService:
         self.store = store
         self.clock = clock
         self.on_mail_queued = on_mail_queued or (lambda: None)
-        self.output = BuildOutput(config.pages_path, self._remember_consent)
+        self.output = BuildOutput(config.pages_path, PAGE_STATUS)
         endpoint = config.endpoint
         rules = [
             Rule(endpoint, endpoint=self.subscribe, methods=["GET", "POST"]),
@@ -322,8 +331,18 @@ class FollowService:
             rules += self.reactions.rules(config.reactions_endpoint)
         self.routes = Map(rules, strict_slashes=False, merge_slashes=False)
 
-    def _remember_consent(self, form: FormSettings) -> None:
+    def form(self) -> FormSettings:
+        """What formulier.json of the last build says the follow forms offer."""
+        return self.output.data(FORM_FILE, self._load_form)
+
+    def _load_form(self, path: Path) -> FormSettings:
+        form = parse_form(read_json(path), path)
+        # Remember every consent text a build ever offered, so a subscriber's proof holds
+        # the text they saw, and a page opened before a rebuild is still accepted.
         self.store.remember_consent_text(form.consent_version, form.consent_text, self.clock())
+        logger.info("service: read %s (consent version %s, %d scopes)", path,
+                    form.consent_version, len(form.scopes))
+        return form
 
     # --- WSGI ---------------------------------------------------------------------
 
@@ -375,8 +394,7 @@ class FollowService:
                status: int | None = None, fill: Callable[[str], str] | None = None) -> Response:
         """The pre-rendered page ``key``; ``fill`` puts in what only this answer knows."""
         pages = pages or self.output
-        status = status or (PAGE_STATUS[key] if pages is self.output
-                            else self.reactions.status(key))
+        status = status or pages.statuses[key]
         if wants_json(request):
             return Response(json.dumps({"status": key, "ok": status < 400}), status=status,
                             mimetype="application/json")
@@ -490,13 +508,13 @@ class FollowService:
     def subscribe(self, request: Request) -> Response:
         if request.method != "POST":  # GET or HEAD
             try:
-                self.output.form()  # reads formulier.json, so its consent text is remembered
+                self.form()  # reads formulier.json, so its consent text is remembered
             except StoreError as error:
                 # The page needs no database; the sign-up will say so if it is still down.
                 logger.error("service: %s", error)
             return self.answer(request, "index")
         now = self.clock()
-        form = self.output.form()
+        form = self.form()
         fields = self.fields(request, ("email", "scope", "consent", "website", "t"))
         self.check_person(fields, now)
         address = self.address(fields)
@@ -551,7 +569,7 @@ class FollowService:
         if request.method != "POST":  # GET or HEAD
             return self.answer(request, "afmelden")
         now = self.clock()
-        form = self.output.form()
+        form = self.form()
         fields = self.fields(request, ("email", "website", "t"))
         self.check_person(fields, now)
         address = self.address(fields)

@@ -31,7 +31,7 @@ from migrate.text import comment_markdown
 from .admin import AdminError, load_config
 from .app import CannotMail, SiteNotBuilt
 from .config import ServiceConfig
-from .reactions import MANIFEST_FILE, load_site, message, quoted, stop_url
+from .reactions import MANIFEST_FILE, absolute_url, load_site, message, quoted, stop_url
 from .store import (
     APPROVED,
     AWAITING,
@@ -159,7 +159,7 @@ def notifications(config: ServiceConfig, store: Store, site, reply: Reaction) ->
     article = site.article(reply.article) or {}
     # The links go to the service that took the reaction, whatever settings run this.
     base = reply.service_url or config.site_url
-    url = absolute(str(article.get("url") or "/"), base)
+    url = absolute_url(str(article.get("url") or "/"), base)
     link = stop_url(config, reply.parent, base)
     subject, text = site.mail("notification", author=reply.author,
                               title=article.get("title", reply.article),
@@ -167,10 +167,6 @@ def notifications(config: ServiceConfig, store: Store, site, reply: Reaction) ->
                               stop_link=link)
     return [(watcher, message(config, watcher.email, subject, text, unsubscribe_url=link,
                               list_id=f"reacties.{config.host}"))]
-
-
-def absolute(url: str, base: str) -> str:
-    return base.rstrip("/") + url if url.startswith("/") else url
 
 
 def rebuild(config: ServiceConfig, out: TextIO) -> None:

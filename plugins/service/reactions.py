@@ -28,10 +28,10 @@ replaced before storage, as the importers do.
 import dataclasses
 import datetime
 import html
-import json
 import re
 import secrets
 import unicodedata
+from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -46,6 +46,7 @@ from adviesblog_common.sanitize import (
     has_private_data,
     remove_private_data,
 )
+from migrate.text import public_url, single_line
 
 from .app import (
     FORM_TIME_MARKER,
@@ -55,10 +56,13 @@ from .app import (
     CannotMail,
     Refused,
     SiteNotBuilt,
-    _signature,
     keyed_hash,
     new_token,
+    read_json,
     same_secret,
+    sign,
+    signed_value,
+    timestamp,
     token_hash,
 )
 from .logs import service_logger
@@ -98,7 +102,6 @@ NAME_AS_LINK = re.compile(
     r"://|(?:^|\s)www\.|\b[\w-]+(?:\.[\w-]+)*\.(?:nl|be|com|net|org|eu|de|info|biz|io|co|"
     r"shop|online|site|xyz|top|ru|cn|app|dev)\b(?!\.)|^[^\s@]+\.[^\W\d_]{2,24}(?:/\S*)?$",
     re.IGNORECASE)
-ONE_LINE = re.compile(r"\s+")
 # Any word that ends like a domain ("goedkoop.shop!", "bit.ly/abc"), after NFKC folded
 # look-alikes ("ｇｏｅｄｋｏｏｐ.ｓｈｏｐ", "goedkoop。shop"); "J.P." and "Co." pass.
 NAME_DOMAIN = re.compile(r"(?<![\w.])[\w-]{2,}(?:\.[\w-]+)*\.[^\W\d_]{2,24}(?![\w-])")
@@ -107,6 +110,7 @@ NAME_DOMAIN = re.compile(r"(?<![\w.])[\w-]{2,}(?:\.[\w-]+)*\.[^\W\d_]{2,24}(?![\
 INVISIBLE_CONTROLS = re.compile("[\x80-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
 STOP_PURPOSE = "reaction-stop"
+FORM_PURPOSE = "reaction-form"
 
 
 class ReactionSite:
@@ -166,11 +170,7 @@ class ReactionSite:
 
 
 def load_site(path: Path) -> ReactionSite:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as error:
-        raise SiteNotBuilt(f"{path} cannot be read: {error}") from error
-    return ReactionSite(data, path)
+    return ReactionSite(read_json(path), path)
 
 
 # --- the reader's text ------------------------------------------------------------
@@ -210,8 +210,7 @@ def plain_text(text: str) -> str:
 
 def one_line(name: str) -> str:
     """A name on one line, without control characters."""
-    return ONE_LINE.sub(" ", INVISIBLE_CONTROLS.sub("", FORBIDDEN_CHARACTERS.sub("", name))
-                        ).strip()
+    return single_line(INVISIBLE_CONTROLS.sub("", FORBIDDEN_CHARACTERS.sub("", name)))
 
 
 def folded(text: str) -> str:
@@ -266,12 +265,19 @@ def checked_url(value: str) -> str | None:
         return ""
     if url.lower().startswith("www."):
         url = "https://" + url
-    if (not url.lower().startswith(("http://", "https://")) or len(url) > MAX_URL_LENGTH
-            or any(character.isspace() or character in "\"'<>`\\" for character in url)
-            or FORBIDDEN_CHARACTERS.search(url) or has_private_data(url)
+    # The importers' rule for an author link (http(s), no blanks, no address, also not
+    # percent-encoded), and what a reader can type besides: quotes, brackets, controls.
+    if (public_url(url, Counter()) != url or len(url) > MAX_URL_LENGTH
+            or any(character in "\"'<>`\\" for character in url)
+            or FORBIDDEN_CHARACTERS.search(url)
             or "." not in url.split("://", 1)[1].split("/", 1)[0]):
         return None
     return url
+
+
+def absolute_url(url: str, base: str) -> str:
+    """``url`` with ``base`` before it when it starts at the site's root ("/2024/x/")."""
+    return base.rstrip("/") + url if url.startswith("/") else url
 
 
 def stop_token(config, reaction_id: str) -> str:
@@ -317,7 +323,7 @@ class ReactionDesk:
         self.store = service.store
         self.clock = service.clock
         self.endpoint = self.config.reactions_endpoint
-        self.output = BuildOutput(self.config.reaction_pages_path, lambda form: None)
+        self.output = BuildOutput(self.config.reaction_pages_path, PAGE_STATUS)
         self.linkify = LinkifyIt()
 
     def rules(self, endpoint: str) -> list[Rule]:
@@ -334,10 +340,6 @@ class ReactionDesk:
     def owns(self, request: Request) -> bool:
         path = request.root_path + request.path
         return (path + "/").startswith(self.endpoint)
-
-    @staticmethod
-    def status(key: str) -> int:
-        return PAGE_STATUS[key]
 
     def site(self) -> ReactionSite:
         return self.output.data(MANIFEST_FILE, self._load_site)
@@ -358,19 +360,15 @@ class ReactionDesk:
 
     def sign_form(self, moment: datetime.datetime) -> str:
         """The form page's ``t``: when it was served and a nonce, signed."""
-        value = f"{int(moment.timestamp())}.{secrets.token_urlsafe(12)}"
-        return f"{value}.{_signature(self.config.secret_key, 'reaction-form', value)}"
+        return sign(self.config.secret_key, FORM_PURPOSE,
+                    f"{int(moment.timestamp())}.{secrets.token_urlsafe(12)}")
 
     def read_form_time(self, value: str) -> tuple[datetime.datetime, str] | None:
         """(served at, nonce) of a ``t`` this service signed, else None."""
-        stamp, _, rest = value.partition(".")
-        nonce, _, signature = rest.partition(".")
-        if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12 and nonce):
-            return None
-        expected = _signature(self.config.secret_key, "reaction-form", f"{stamp}.{nonce}")
-        if not same_secret(signature, expected):
-            return None
-        return datetime.datetime.fromtimestamp(int(stamp), datetime.UTC), nonce
+        signed = signed_value(self.config.secret_key, FORM_PURPOSE, value)
+        stamp, _, nonce = (signed or "").partition(".")
+        served = timestamp(stamp)
+        return (served, nonce) if served and nonce else None
 
     # --- the form page -----------------------------------------------------------------
 
@@ -581,9 +579,7 @@ class ReactionDesk:
                   if settings and settings.name != DEFAULT_SETTINGS else "")
         commands = "\n".join(f"  .venv/bin/invoke reactions {action} -r {reaction.id}{option}"
                              for action in ("show", "approve", "reject", "spam"))
-        url = str(article.get("url", ""))
-        if url.startswith("/"):
-            url = self.config.site_url + url
+        url = absolute_url(str(article.get("url", "")), self.config.site_url)
         website = f" <{reaction.author_url}>" if reaction.author_url else ""
         subject, text = site.mail(
             "moderator", author=f"{reaction.author}{website}",

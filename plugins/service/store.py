@@ -48,6 +48,9 @@ QUEUED = "queued"
 # The event of a posted reaction form's nonce, and how long it is kept (a form lives a day).
 USED_FORM = "reaction-form"
 USED_FORMS_KEPT = datetime.timedelta(hours=25)
+# What is forgotten of a reaction's writer when it is declined, or they are erased.
+FORGET_WRITER = ("text = NULL, html = NULL, ip_hash = NULL, user_agent_hash = NULL, "
+                 "notify_subscriber_id = NULL")
 # A reaction's moderation states.
 AWAITING, APPROVED, REJECTED, SPAM = "pending", "approved", "rejected", "spam"
 
@@ -1041,9 +1044,8 @@ class Store:
             if subscriber is None:
                 return False
             self.execute(
-                "UPDATE reactions SET status = ?, decided_at = ?, author = '', author_url = NULL, "
-                "text = NULL, html = NULL, ip_hash = NULL, user_agent_hash = NULL, "
-                "notify_subscriber_id = NULL WHERE id = ?", (status, to_text(now), reaction_id))
+                f"UPDATE reactions SET status = ?, decided_at = ?, author = '', author_url = NULL, "
+                f"{FORGET_WRITER} WHERE id = ?", (status, to_text(now), reaction_id))
             self._end_notifications(reaction_id, subscriber[0])
         return True
 
@@ -1197,9 +1199,8 @@ class Store:
             # file in content/ is the public record, and the database keeps no text of it.
             self.execute("DELETE FROM reactions WHERE notify_subscriber_id = ? AND status <> ?",
                          (subscriber.id, APPROVED))
-            self.execute("UPDATE reactions SET text = NULL, html = NULL, ip_hash = NULL, "
-                         "user_agent_hash = NULL, notify_subscriber_id = NULL "
-                         "WHERE notify_subscriber_id = ?", (subscriber.id,))
+            self.execute(f"UPDATE reactions SET {FORGET_WRITER} WHERE notify_subscriber_id = ?",
+                         (subscriber.id,))
             self.execute("DELETE FROM subscribers WHERE id = ?", (subscriber.id,))
             self.execute(
                 "INSERT INTO counters (name, value) VALUES (?, 1) ON CONFLICT (name) "
