@@ -21,8 +21,8 @@ serve: $(READY) ## Build the sample site and serve it at http://127.0.0.1:8000, 
 	$(INVOKE) serve
 
 test: $(READY) ## Run the whole test suite
-	@if command -v npm >/dev/null 2>&1 && { [ ! -f node_modules/vnu-jar/build/dist/vnu.jar ] || [ ! -f node_modules/axe-core/axe.min.js ]; }; then \
-		npm ci --no-audit --no-fund --silent || echo "npm ci failed: the HTML validator and axe tests will say what is missing"; fi
+	@if command -v npm >/dev/null 2>&1 && { [ ! -f node_modules/vnu-jar/build/dist/vnu.jar ] || [ ! -f node_modules/axe-core/axe.min.js ] || [ ! -f node_modules/lighthouse/cli/index.js ]; }; then \
+		npm ci --no-audit --no-fund --silent || echo "npm ci failed: the HTML validator, axe and Lighthouse tests will say what is missing"; fi
 	$(INVOKE) tests
 
 build: $(READY) ## Build the site with development settings into output/

@@ -147,6 +147,8 @@ PLUGIN_PATHS = [str(PROJECT_ROOT / "plugins")]
 PLUGINS = [
     "site_nl", "authors", "content_checks", "comments", "feeds", "blog_series", "follow",
     "pelican.plugins.sitemap",
+    # Last: its generator waits for the index, which Pagefind builds meanwhile.
+    "search",
 ]
 SITEMAP = {
     "format": "xml",

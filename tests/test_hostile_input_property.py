@@ -78,6 +78,11 @@ PROFILE = settings.get_profile(os.environ.get("HYPOTHESIS_PROFILE", "adviesblog"
 SETTINGS = read_settings(str(ROOT / "publishconf.py"))
 FOLLOW_ACTION = f"{PUBLISH_SITEURL}/volg/"
 REACTION_ACTION = f"{PUBLISH_SITEURL}/reactie/"
+# Every page's header sends a search to /zoeken/ (GET); that page alone has a script,
+# the texts it shows (JSON) and a <noscript> style that hides its field.
+SEARCH_ACTION = f"{PUBLISH_SITEURL}/zoeken/"
+SEARCH_SCRIPT = f"{PUBLISH_SITEURL}/theme/js/search.js"
+SEARCH_PAGE_STYLE = ".search-form,.search-output{display:none}"
 ARTICLE_DATE = "2024-03-01 10:00"
 
 # --- The hostile alphabet --------------------------------------------------------------
@@ -437,8 +442,20 @@ SERVICE_FORM_ACTIONS = (FOLLOW_ACTION, FOLLOW_ACTION + "afmelden/", None)
 SERVICE_PAGES = ("volg", "reactie")
 
 
+def search_page_script(element) -> bool:
+    kind = element.attributes.get("type")
+    if kind == "module":
+        return element.attributes.get("src") == SEARCH_SCRIPT and not element.text.strip()
+    if kind == "application/json" and element.attributes.get("id") == "search-messages":
+        try:
+            return isinstance(json.loads(element.text), dict)
+        except ValueError:
+            return False
+    return False
+
+
 def executable_content(html: str, *, email: bool, fragment: bool = False,
-                       service_page: bool = False) -> list[str]:
+                       service_page: bool = False, search_page: bool = False) -> list[str]:
     """Everything in ``html`` that could run, embed or restyle content, as messages.
 
     Parsed twice, by Python's HTML parser and by libxml2's, so that a page one of
@@ -450,6 +467,8 @@ def executable_content(html: str, *, email: bool, fragment: bool = False,
                              ("lxml", elements_lxml(html))):
         for element in elements:
             where = f"{parser}: <{element.tag} {str(element.attributes)[:300]}>"
+            if element.tag == "script" and search_page and search_page_script(element):
+                continue
             if element.tag == "script":
                 if element.attributes.get("type") != "application/ld+json" or fragment:
                     problems.append(f"{where}: a script")
@@ -458,15 +477,19 @@ def executable_content(html: str, *, email: bool, fragment: bool = False,
                         json.loads(element.text)
                     except ValueError as error:
                         problems.append(f"{where}: JSON-LD does not parse ({error})")
+            allowed_styles = {THEME_ROOT_STYLE, *([SEARCH_PAGE_STYLE] if search_page else [])}
             if element.tag == "style" and (fragment or email or
-                                           element.text.strip() != THEME_ROOT_STYLE):
+                                           element.text.strip() not in allowed_styles):
                 problems.append(f"{where}: a style element that is not the theme's")
             if element.tag in EMBEDDING_TAGS:
                 action = element.attributes.get("action")
                 theirs = (element.tag == "form" and not email and not fragment and (
                     (element.classes == ["follow__form"]
                      and action in (SERVICE_FORM_ACTIONS if service_page else (FOLLOW_ACTION,)))
-                    or (element.classes == ["reaction-form"] and action == REACTION_ACTION)))
+                    or (element.classes == ["reaction-form"] and action == REACTION_ACTION)
+                    or (element.classes in (["site-search"], ["search-form"])
+                        and action == SEARCH_ACTION
+                        and element.attributes.get("method") == "get")))
                 if not theirs:
                     problems.append(f"{where}: an embedding element")
             if element.tag == "meta" and element.attributes.get("http-equiv", "").lower() == \
@@ -522,7 +545,8 @@ def site_problems(built) -> list[str]:
                      for p in executable_content(
                          html, email=email,
                          service_page=any(built.output / folder / "pagina" in page.parents
-                                          for folder in SERVICE_PAGES))]
+                                          for folder in SERVICE_PAGES),
+                         search_page=page == built.output / "zoeken" / "index.html")]
     for feed in sorted((built.output / "feeds").rglob("*.xml")):
         problems += feed_problems(feed)
     # pelican-sitemap keeps its state in a module global that only a build that ends
@@ -621,5 +645,13 @@ def test_the_checker_accepts_the_theme_and_rejects_a_stray_form():
             f'<form class="follow__form" action="{FOLLOW_ACTION}"></form></body></html>')
     assert executable_content(page, email=False) == []
     assert executable_content(page.replace("follow__form", "x"), email=False)
+    search_script = f'<script type="module" src="{SEARCH_SCRIPT}"></script>'
+    assert executable_content(search_script, email=False, search_page=True) == []
+    assert executable_content(search_script, email=False)
+    assert executable_content(search_script.replace("search.js", "x.js"), email=False,
+                              search_page=True)
+    search_form = f'<form class="site-search" action="{SEARCH_ACTION}" method="get"></form>'
+    assert executable_content(search_form, email=False) == []
+    assert executable_content(search_form.replace("get", "post"), email=False)
     assert executable_content('<p style="color:red">x</p>', email=True)
     assert executable_content('<p style="margin: 0 0 16px 0;">x</p>', email=True) == []

@@ -58,7 +58,13 @@ def shown_ids(site, page: str = ARTICLE_PAGE) -> list[str]:
 
 
 def live_scripts(soup: BeautifulSoup) -> list:
-    return [s for s in soup.find_all("script") if s.get("type") != "application/ld+json"]
+    """Scripts but JSON-LD, and but the search page's own two (its code and its texts)."""
+    theirs = []
+    if soup.select_one("[data-search]"):
+        theirs = [soup.select_one('script[type=module][src$="/theme/js/search.js"]'),
+                  soup.select_one("script#search-messages[type='application/json']")]
+    return [s for s in soup.find_all("script")
+            if s.get("type") != "application/ld+json" and s not in theirs]
 
 
 def event_handlers(soup: BeautifulSoup) -> list:

@@ -16,6 +16,7 @@ CHROMIUM_ARGS = [
 ]
 VNU_JAR = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 AXE_SCRIPT = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+LIGHTHOUSE_CLI = ROOT / "node_modules" / "lighthouse" / "cli" / "index.js"
 
 
 def require_tool(found, what: str, how_to_install: str):
@@ -38,6 +39,13 @@ def java_and_vnu() -> tuple[str, Path]:
 def axe_script() -> Path:
     return require_tool(AXE_SCRIPT if AXE_SCRIPT.is_file() else None, "axe-core",
                         "npm ci (in the project folder; needs Node.js and npm)")
+
+
+def node_and_lighthouse() -> tuple[str, Path]:
+    node = require_tool(shutil.which("node"), "Node.js", "sudo apt-get install npm")
+    cli = require_tool(LIGHTHOUSE_CLI if LIGHTHOUSE_CLI.is_file() else None, "Lighthouse",
+                       "npm ci (in the project folder; needs Node.js and npm)")
+    return node, cli
 
 
 def chromium() -> str:

@@ -91,6 +91,11 @@ def service_page(built, key: str) -> BeautifulSoup:
     return built.soup(f"reactie/pagina/{key}.html")
 
 
+def service_forms(page: BeautifulSoup) -> list:
+    """The page's forms but the header's search field, which every page has."""
+    return [form for form in page.find_all("form") if form.get("role") != "search"]
+
+
 def form_fields(form) -> dict:
     return {field["name"]: field for field in form.find_all(["input", "textarea"])}
 
@@ -191,7 +196,7 @@ def test_development_links_start_at_the_site_root(dev):
     assert page.find("form", class_="reaction-form")["action"] == "/reactie/"
     assert page.select_one(".comment__reply a")["href"] == "/reactie/antwoord/open-stuk/a1/"
     assert reactions_data(dev)["articles"]["open-stuk"]["url"] == "/2024/open-stuk/"
-    form = service_page(dev, "formulier").find("form")
+    form = service_page(dev, "formulier").find("form", class_="reaction-form")
     assert form["action"] == "/reactie/"
 
 
@@ -219,7 +224,7 @@ def test_thank_you_pages_say_what_the_spec_says(site):
 @pytest.mark.parametrize("key, button", [("melding-bevestigen", "Bevestigen"),
                                          ("melding-stoppen", "Meldingen stoppen")])
 def test_notification_pages_post_one_button_to_their_own_address(site, key, button):
-    forms = service_page(site, key).find_all("form")
+    forms = service_forms(service_page(site, key))
     assert len(forms) == 1 and forms[0]["method"] == "post" and not forms[0].has_attr("action")
     assert forms[0].find_all("input") == [] and forms[0].button.get_text() == button
 
@@ -249,7 +254,7 @@ def test_form_page_holds_every_marker_where_the_service_expects_it(site):
     assert form.find("button").get_text() == "Plaats reactie"
     # The messages, the comment answered and the preview come before the form.
     order = [raw.index(m) for m in ("__REACTIE_BERICHT_HTML__", "__REACTIE_CITAAT_HTML__",
-                                    "__REACTIE_VOORBEELD_HTML__", "<form")]
+                                    "__REACTIE_VOORBEELD_HTML__", '<form class="reaction-form"')]
     assert order == sorted(order)
     assert page.find("a", href="__REACTIE_URL__").get_text() == "Terug naar het artikel"
 

@@ -190,18 +190,20 @@ def add_reading_time(content):
 
 
 def freeze_urls(generator):
-    """Each article's or page's URL and summary text, computed once its metadata is final.
+    """Each article's or page's URL, file and summary text, computed once its metadata is final.
 
-    Pelican formats ``content.url`` from the settings on every access (a relpath,
-    a strftime and a format); a page of cards, archives and the sitemap read it
-    about ten times per article. ``override_url`` is Pelican's own hook for a
-    fixed URL (the ``URL`` metadata field uses it), so the value is the same.
+    Pelican formats ``content.url`` and ``content.save_as`` from the settings on
+    every access (a relpath, a strftime and a format); a page of cards, archives
+    and the sitemap read the URL about ten times per article. ``override_url`` and ``override_save_as`` are
+    Pelican's own hooks for a fixed URL and file (the ``URL`` and ``Save_as``
+    metadata fields use them), so the values are the same.
     ``summary_text`` is the summary without its markup, as the description, Open
     Graph, JSON-LD and every card show it.
     """
     for name in _CONTENT_LISTS:
         for content in getattr(generator, name, ()):
             content.override_url = content.url
+            content.override_save_as = content.save_as
             content.summary_text = Markup(content.summary or "").striptags()
 
 

@@ -1,0 +1,158 @@
+// Search on /zoeken/ with the site's Pagefind index. Only that page loads this file.
+// The texts come from the page (#search-messages), which the Dutch catalogue fills.
+
+const root = document.querySelector("[data-search]");
+const form = root.querySelector("form");
+const field = form.elements.q;
+const selects = [...form.querySelectorAll("select")];
+const status = root.querySelector("[data-search-status]");
+const list = root.querySelector("[data-search-results]");
+const more = root.querySelector("[data-search-more]");
+const unavailableNotice = root.querySelector("[data-search-unavailable]");
+const messages = JSON.parse(document.getElementById("search-messages").textContent);
+const plural = new Intl.PluralRules(document.documentElement.lang || "nl");
+const site = new URL(`${root.dataset.site || "."}/`, location.href);
+const PAGE_SIZE = 10;
+const TYPING_PAUSE_MS = 250;
+
+let results = [];
+let shown = 0;
+let latest = 0;
+let typing;
+
+const fill = (text, values) =>
+  text.replace(/\{(\w+)\}/g, (whole, key) => (key in values ? String(values[key]) : whole));
+
+const counted = (kind, count, values = {}) =>
+  fill(messages[kind][plural.select(count)], { count, ...values });
+
+function chosenFilters() {
+  const chosen = {};
+  for (const select of selects) {
+    if (select.value) chosen[select.name] = select.value;
+  }
+  return chosen;
+}
+
+// Pagefind marks the hits with <mark>. The excerpt is rebuilt from text nodes and
+// marks only, so no markup from the index ever reaches the page.
+function excerpt(html) {
+  const parsed = new DOMParser().parseFromString(html, "text/html").body;
+  const paragraph = document.createElement("p");
+  paragraph.className = "search-result__excerpt";
+  for (const node of parsed.childNodes) {
+    if (node.nodeName === "MARK") {
+      const mark = document.createElement("mark");
+      mark.textContent = node.textContent;
+      paragraph.append(mark);
+    } else {
+      paragraph.append(node.textContent);
+    }
+  }
+  return paragraph;
+}
+
+function resultItem(data) {
+  const item = document.createElement("li");
+  item.className = "search-result";
+  const heading = document.createElement("h2");
+  const link = document.createElement("a");
+  link.href = data.url;
+  link.textContent = data.meta.title || data.url;
+  heading.append(link);
+  item.append(heading);
+  if (data.meta.date) {
+    const byline = document.createElement("p");
+    byline.className = "byline";
+    const time = document.createElement("time");
+    time.dateTime = data.meta.iso || "";
+    time.textContent = data.meta.date;
+    byline.append(time);
+    item.append(byline);
+  }
+  item.append(excerpt(data.excerpt || ""));
+  return item;
+}
+
+async function showMore(ticket) {
+  const batch = results.slice(shown, shown + PAGE_SIZE);
+  const items = (await Promise.all(batch.map((result) => result.data()))).map(resultItem);
+  if (ticket !== latest) return;
+  list.append(...items);
+  shown += batch.length;
+  more.hidden = shown >= results.length;
+}
+
+function remember(term, chosen) {
+  const query = new URLSearchParams();
+  if (term) query.set("q", term);
+  for (const [name, value] of Object.entries(chosen)) query.set(name, value);
+  const address = query.size ? `?${query}` : location.pathname;
+  history.replaceState(null, "", address);
+}
+
+async function search() {
+  clearTimeout(typing);
+  const ticket = ++latest;
+  const term = field.value.trim();
+  const chosen = chosenFilters();
+  remember(term, chosen);
+  if (!term && !Object.keys(chosen).length) {
+    list.replaceChildren();
+    status.textContent = "";
+    more.hidden = true;
+    return;
+  }
+  const pagefind = await index;
+  const response = await pagefind.search(term || null, { filters: chosen });
+  if (ticket !== latest) return;
+  results = response.results;
+  shown = 0;
+  list.replaceChildren();
+  await showMore(ticket);
+  if (ticket !== latest) return;
+  if (!results.length) {
+    status.textContent = fill(messages.none, { term });
+  } else if (term) {
+    status.textContent = counted("results", results.length, { term });
+  } else {
+    status.textContent = counted("selection", results.length);
+  }
+}
+
+function unavailable() {
+  form.hidden = true;
+  list.replaceChildren();
+  status.textContent = "";
+  more.hidden = true;
+  unavailableNotice.hidden = false;
+}
+
+async function loadIndex() {
+  const pagefind = await import(new URL(`${root.dataset.bundle}/pagefind.js`, site).href);
+  await pagefind.options({ baseUrl: site.pathname });
+  await pagefind.init();
+  return pagefind;
+}
+
+// Listening starts at once; a search typed while the index loads waits for it.
+const index = loadIndex();
+index.catch(unavailable);
+const query = new URLSearchParams(location.search);
+field.value = query.get("q") || "";
+for (const select of selects) select.value = query.get(select.name) || "";
+const searchNow = () => search().catch(unavailable);
+field.addEventListener("input", () => {
+  clearTimeout(typing);
+  typing = setTimeout(searchNow, TYPING_PAUSE_MS);
+});
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  searchNow();
+});
+for (const select of selects) select.addEventListener("change", searchNow);
+more.addEventListener("click", () => {
+  const first = shown;
+  showMore(latest).then(() => list.children[first]?.querySelector("a")?.focus());
+});
+if (field.value || Object.keys(chosenFilters()).length) searchNow();
