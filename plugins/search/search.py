@@ -102,8 +102,10 @@ class Indexing:
             shutil.rmtree(self.work, ignore_errors=True)
             raise
         # Pagefind reads pagefind.yml and PAGEFIND_* from where it runs; the site's
-        # settings alone decide here.
+        # settings alone decide here. Pelican works on one core, so Pagefind gets the
+        # others: on two cores, it would otherwise slow the build it runs beside.
         environment = {k: v for k, v in os.environ.items() if not k.startswith("PAGEFIND_")}
+        environment["RAYON_NUM_THREADS"] = str(max(1, (os.cpu_count() or 2) - 1))
         self.log = self.work / "pagefind.log"
         self.started = time.perf_counter()
         with open(self.log, "wb") as log:
