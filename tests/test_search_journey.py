@@ -17,7 +17,7 @@ import pytest
 from babel.dates import format_date
 
 from tests import test_browser
-from tests.support import sample_articles
+from tests.support import build_site, sample_articles, write_file
 from tests.test_axe import WIDTHS, axe_violations
 from tests.test_browser import QuietHandler
 
@@ -137,7 +137,8 @@ def test_a_series_filter_narrows_the_results(browser, site_url, articles):
     assert expected and set(result_paths(page)) == expected
     assert len(expected) < len({a["url"] for a in articles
                                 if any(w.startswith("klant") for w in a["words"])})
-    assert parse_qs(urlsplit(page.url).query) == {"q": ["klanten"], "serie": [series]}
+    series_slug = page.locator("#filter-serie").input_value()
+    assert parse_qs(urlsplit(page.url).query) == {"q": ["klanten"], "serie": [series_slug]}
     # Without a word, the filter alone lists the whole series.
     page.locator("#zoekterm").fill("")
     page.locator("#zoekterm").press("Enter")
@@ -265,4 +266,61 @@ def test_without_an_index_the_search_page_says_so_and_offers_the_archive(
         assert notice.get_by_role("link").all_inner_texts() == [
             "het archief, op datum", "de categorieën", "de tags"]
         assert not page.locator("form.search-form").is_visible()
+        context.close()
+
+
+def test_a_selection_without_columns_says_so(browser, site_url, articles):
+    context, page, _ = open_search(browser, site_url + "/zoeken/")
+    series = page.locator("#filter-serie option").nth(1)
+    in_series = {a.get("category") for a in articles if a.get("series") == series.inner_text()}
+    other = next(o for o in page.locator("#filter-categorie option").all()[1:]
+                 if o.inner_text() not in in_series)
+    page.locator("#filter-serie").select_option(series.get_attribute("value"))
+    page.locator("#filter-categorie").select_option(other.get_attribute("value"))
+    page.wait_for_function("selector => document.querySelector(selector).textContent"
+                           " === 'Geen columns in deze selectie.'", arg=STATUS)
+    assert page.locator(RESULTS).count() == 0
+    context.close()
+
+
+def test_an_unknown_filter_in_the_address_is_dropped(browser, site_url):
+    context, page, _ = open_search(browser, site_url + "/zoeken/?q=feedback&categorie=onbekend")
+    page.wait_for_selector(RESULTS)
+    assert page.locator("#filter-categorie").input_value() == ""
+    assert page.locator("#filter-categorie option:checked").inner_text() == "Alle categorieën"
+    assert parse_qs(urlsplit(page.url).query) == {"q": ["feedback"]}
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def many_matches(tmp_path_factory):
+    """25 columns that all hold one word: more than one page of results."""
+    content = tmp_path_factory.mktemp("many") / "content"
+    write_file(content / "authors" / "anna-jansen.md", "Name: Anna Jansen\n\nSchrijft.\n")
+    for number in range(25):
+        write_file(content / "articles" / f"stuk-{number:02}.md",
+                   f"Title: Overleg nummer {number}\nDate: 2024-01-{number + 1:02} 09:00\n"
+                   f"Author: anna-jansen\nCategory: Samenwerken\n\n"
+                   f"Over het werkoverleg van week {number}.\n")
+    return build_site("pelicanconf.py", content.parent / "output", PATH=str(content))
+
+
+def test_more_results_come_once_each_however_fast_one_clicks(browser, many_matches):
+    with serve_folder(many_matches.output) as url:
+        context, page, errors = open_search(browser, url + "/zoeken/")
+        status = type_and_wait(page, "werkoverleg")
+        assert status == "25 resultaten voor „werkoverleg”"
+        assert page.locator(RESULTS).count() == 10
+        page.locator("[data-search-more]").dblclick()
+        page.wait_for_function("n => document.querySelectorAll('.search-result').length >= n",
+                               arg=20)
+        page.wait_for_timeout(300)
+        if page.locator("[data-search-more]").is_visible():
+            page.locator("[data-search-more]").click()
+        page.wait_for_function("n => document.querySelectorAll('.search-result').length >= n",
+                               arg=25)
+        paths = result_paths(page)
+        assert len(paths) == len(set(paths)) == 25
+        assert not page.locator("[data-search-more]").is_visible()
+        assert errors == []
         context.close()

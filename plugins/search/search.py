@@ -13,6 +13,7 @@ the second core while Pelican writes the site. The search page's generator, last
 the plugins' generators, waits for it and swaps the new bundle into the output.
 """
 
+import gc
 import logging
 import os
 import shutil
@@ -22,8 +23,9 @@ import time
 import weakref
 from pathlib import Path, PurePosixPath
 
+import lxml.html
 from pelican import signals
-from pelican.generators import ArticlesGenerator, Generator
+from pelican.generators import ArticlesGenerator, Generator, PagesGenerator
 
 from adviesblog_common.settings import apply_defaults, require_plugins
 
@@ -38,6 +40,12 @@ DEFAULTS = {
 _CONTEXT_KEY = "_search_indexing"
 SOURCE_TEMPLATE = "search_source"
 PAGE_TEMPLATE = "search"
+# Working folders are ".search-<pid>-<random>" in the output.
+WORK_PREFIX = ".search-"
+# The file every Pagefind bundle has; a folder without it is not an index to replace.
+BUNDLE_ENTRY = "pagefind-entry.json"
+# Pagefind indexes about a thousand articles a second on one core.
+PAGEFIND_TIMEOUT_SECONDS = 600
 # Pagefind's ready-made interfaces; the site has its own (theme/static/js/search.js).
 UNUSED_BUNDLE_FILES = (
     "pagefind-ui.js", "pagefind-ui.css", "pagefind-modular-ui.js", "pagefind-modular-ui.css",
@@ -72,12 +80,57 @@ def pagefind_executable() -> str:
     return str(get_executable())
 
 
-def _stop(process: subprocess.Popen, work: str) -> None:
+def without_pagefind_attributes(html: str) -> str:
+    """The article's HTML without ``data-pagefind-*``: only the source template sets those.
+
+    Imported or pasted HTML could otherwise set a result's title or date, or a filter.
+    """
+    if "data-pagefind" not in html.lower():
+        return html
+    wrapper = lxml.html.fragment_fromstring(html, create_parent="div")
+    for element in wrapper.iter():
+        for name in [n for n in element.attrib if n.lower().startswith("data-pagefind")]:
+            del element.attrib[name]
+    return (wrapper.text or "") + "".join(
+        lxml.html.tostring(child, encoding="unicode") for child in wrapper)
+
+
+def _stop(processes: list, work: str) -> None:
     """Whatever happens to the build: no Pagefind left running, no working folder left over."""
-    if process.poll() is None:
-        process.kill()
-        process.wait()
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
     shutil.rmtree(work, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_work(output_path: str) -> None:
+    """Working folders of runs that never finished: killed, or failed in this process.
+
+    A folder of another process that still runs is another build's, and stays.
+    """
+    stale = []
+    for folder in Path(output_path).glob(f"{WORK_PREFIX}*"):
+        pid = folder.name[len(WORK_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and _running(int(pid)):
+            continue
+        stale.append(folder)
+    if any(folder.name.startswith(f"{WORK_PREFIX}{os.getpid()}-") for folder in stale):
+        # A failed build of this process (make serve) may still hold its Pagefind:
+        # collecting it runs its finalizer, which stops and reaps the process.
+        gc.collect()
+    for folder in stale:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 class Indexing:
@@ -85,45 +138,58 @@ class Indexing:
 
     The working folder sits inside the output, so the finished bundle moves into
     place with a rename. If the build fails before ``finish``, the finalizer stops
-    Pagefind and removes the folder when the build's context goes, or at exit.
+    Pagefind and removes the folder when the build's context goes, or at exit; a
+    folder left by a killed build is removed by the next (``remove_stale_work``).
     """
 
-    def __init__(self, output_path: str, documents):
+    def __init__(self, output_path: str, documents, language: str):
         os.makedirs(output_path, exist_ok=True)
-        self.work = Path(tempfile.mkdtemp(prefix=".search-", dir=output_path))
+        self.work = Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{os.getpid()}-",
+                                          dir=output_path))
         self.count = 0
+        processes = []
+        self._cleanup = weakref.finalize(self, _stop, processes, str(self.work))
         try:
             for save_as, html in documents:
                 source = self.work / "sources" / save_as
                 source.parent.mkdir(parents=True, exist_ok=True)
                 source.write_text(html, encoding="utf-8")
                 self.count += 1
+            # Pagefind reads pagefind.yml and PAGEFIND_* from where it runs; the site's
+            # settings alone decide here. Pelican works on one core, so Pagefind gets
+            # the others: on two cores, it would otherwise slow the build it runs beside.
+            environment = {k: v for k, v in os.environ.items()
+                           if not k.startswith("PAGEFIND_")}
+            environment["RAYON_NUM_THREADS"] = str(max(1, (os.cpu_count() or 2) - 1))
+            self.log = self.work / "pagefind.log"
+            self.started = time.perf_counter()
+            # One index in the site's language: the search page loads only the index of
+            # its own language, so a translation would otherwise never be found.
+            command = [pagefind_executable(), "--site", "sources", "--output-path", "bundle",
+                       "--force-language", language, "--quiet"]
+            with open(self.log, "wb") as log:
+                self.process = subprocess.Popen(
+                    command, cwd=self.work, stdin=subprocess.DEVNULL, stdout=log,
+                    stderr=subprocess.STDOUT, env=environment)
+            processes.append(self.process)
         except BaseException:
-            shutil.rmtree(self.work, ignore_errors=True)
+            self._cleanup()
             raise
-        # Pagefind reads pagefind.yml and PAGEFIND_* from where it runs; the site's
-        # settings alone decide here. Pelican works on one core, so Pagefind gets the
-        # others: on two cores, it would otherwise slow the build it runs beside.
-        environment = {k: v for k, v in os.environ.items() if not k.startswith("PAGEFIND_")}
-        environment["RAYON_NUM_THREADS"] = str(max(1, (os.cpu_count() or 2) - 1))
-        self.log = self.work / "pagefind.log"
-        self.started = time.perf_counter()
-        with open(self.log, "wb") as log:
-            self.process = subprocess.Popen(
-                [pagefind_executable(), "--site", "sources", "--output-path", "bundle", "--quiet"],
-                cwd=self.work, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                env=environment)
-        self._cleanup = weakref.finalize(self, _stop, self.process, str(self.work))
 
     def finish(self, bundle: Path) -> None:
         """Wait for Pagefind, then put its bundle at ``bundle``, replacing the old one."""
         try:
             waited = time.perf_counter()
-            code = self.process.wait()
+            try:
+                code = self.process.wait(timeout=PAGEFIND_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired as error:
+                raise SearchIndexError(
+                    f"search: Pagefind did not finish within {PAGEFIND_TIMEOUT_SECONDS} s; "
+                    "the index was not updated") from error
             finished = time.perf_counter()
             report = self.log.read_text(encoding="utf-8", errors="replace").strip()
             built = self.work / "bundle"
-            if code != 0 or not (built / "pagefind.js").is_file():
+            if code != 0 or not (built / BUNDLE_ENTRY).is_file():
                 articles = f"{self.count} article{'' if self.count == 1 else 's'}"
                 raise SearchIndexError(
                     f"search: Pagefind could not index {articles} "
@@ -132,17 +198,31 @@ class Indexing:
                 logger.warning("search: Pagefind: %s", line)
             for name in UNUSED_BUNDLE_FILES:
                 (built / name).unlink(missing_ok=True)
-            replace_folder(built, bundle)
+            replace_bundle(built, bundle)
             logger.debug("search: indexed %d articles in %.2f s, of which the build waited "
                          "%.2f s", self.count, finished - self.started, finished - waited)
         finally:
             self._cleanup()
 
 
-def replace_folder(new: Path, live: Path) -> None:
-    """Swap ``new`` in at ``live``: a reader of the output finds one bundle or the other."""
+def is_bundle(folder: Path) -> bool:
+    """A bundle an earlier build put there: a real folder with Pagefind's entry file."""
+    return not folder.is_symlink() and (folder / BUNDLE_ENTRY).is_file()
+
+
+def replace_bundle(new: Path, live: Path) -> None:
+    """Swap ``new`` in at ``live``, which holds nothing or an earlier build's bundle.
+
+    Anything else at ``live`` (a page, a symlink) is never replaced or deleted.
+    """
+    if (live.exists() or live.is_symlink()) and not is_bundle(live):
+        raise SearchIndexError(
+            f"search: {live} is not a search index of an earlier build, so it is left as it "
+            "is and the new index is not written there; set SEARCH_BUNDLE_PATH to a folder "
+            "nothing else uses")
     live.parent.mkdir(parents=True, exist_ok=True)
     previous = live.with_name(f".{live.name}.previous-{os.getpid()}")
+    shutil.rmtree(previous, ignore_errors=True)
     if live.exists():
         live.rename(previous)
     new.rename(live)
@@ -154,48 +234,92 @@ def indexed_articles(articles_generator) -> list:
     return [*articles_generator.articles, *articles_generator.translations]
 
 
+def written_into(folder: str, generators) -> list[str]:
+    """``source: save_as`` of every article or page Pelican would write inside ``folder``."""
+    found = []
+    for generator in generators:
+        if not isinstance(generator, (ArticlesGenerator, PagesGenerator)):
+            continue
+        for name in ("articles", "translations", "hidden_articles", "hidden_translations",
+                     "drafts", "drafts_translations", "pages", "hidden_pages", "draft_pages"):
+            for content in getattr(generator, name, ()):
+                save_as = content.save_as or ""
+                if save_as.startswith(f"{folder}/"):
+                    found.append(f"{content.relative_source_path}: {save_as}")
+    return found
+
+
 class SearchGenerator(Generator):
     """Starts the indexing, writes /zoeken/, and puts the finished index in place."""
 
     def start_indexing(self, articles) -> None:
+        remove_stale_work(self.output_path)
         template = self.get_template(SOURCE_TEMPLATE)
+        names = self.canonical_names()
         # The source documents need nothing of the site's context but the article.
-        documents = ((article.save_as, template.render(article=article))
+        documents = ((article.save_as, template.render(
+                          article=article, names=names,
+                          content=without_pagefind_attributes(article.content)))
                      for article in articles if article.save_as)
-        self.context[_CONTEXT_KEY] = Indexing(self.output_path, documents)
+        self.context[_CONTEXT_KEY] = Indexing(self.output_path, documents,
+                                              self.settings["DEFAULT_LANG"])
+
+    def canonical_names(self) -> dict:
+        """Name by slug, as the category, author and series pages show them.
+
+        Pelican merges "Samenwerken" and "samenwerken" into one category; the filters
+        use the slug, and the index shows the name the site uses.
+        """
+        context = self.context
+        return {
+            "categorie": {c.slug: c.name for c, _ in context.get("categories", [])},
+            "auteur": {a.slug: a.name for a, _ in context.get("authors", [])},
+            "serie": {s.slug: s.title for s in context.get("series_list", []) if s.parts},
+        }
 
     def generate_output(self, writer):
         settings = self.settings
+        if not settings["SEARCH_SAVE_AS"]:
+            return
+        indexing = self.context.pop(_CONTEXT_KEY, None)
+        has_articles = bool(self.context.get("articles"))
         writer.write_file(settings["SEARCH_SAVE_AS"], self.get_template(PAGE_TEMPLATE),
                           self.context, page_name=settings["SEARCH_URL"].rstrip("/"),
                           search_filters=self.filter_options(),
+                          search_has_index=has_articles,
                           relative_urls=settings["RELATIVE_URLS"])
-        indexing = self.context.pop(_CONTEXT_KEY, None)
         bundle = Path(self.output_path) / settings["SEARCH_BUNDLE_PATH"]
+        if not has_articles and is_bundle(bundle):
+            # An old index must not keep finding articles that are gone.
+            shutil.rmtree(bundle)
         if indexing is None:
-            # No articles: an old index must not keep finding them.
-            shutil.rmtree(bundle, ignore_errors=True)
             return
         try:
             indexing.finish(bundle)
         except SearchIndexError as error:
             logger.error("%s", error)
+        except OSError as error:
+            logger.error("search: the new index could not be put in place at %s: %s",
+                         bundle, error)
 
     def filter_options(self) -> dict:
-        """The values each filter can take, as the source documents name them."""
-        context = self.context
-        series = [s.title for s in context.get("series_list", []) if s.parts]
-        return {
-            "categorie": sorted((c.name for c, _ in context.get("categories", [])), key=str.casefold),
-            "auteur": sorted((a.name for a, _ in context.get("authors", [])), key=str.casefold),
-            "serie": sorted(series, key=str.casefold),
-        }
+        """Per filter, ``(slug, name)`` of each value, in the order of the names."""
+        return {filter_name: sorted(names.items(), key=lambda item: item[1].casefold())
+                for filter_name, names in self.canonical_names().items()}
 
 
 def start_indexing(generators):
     search = next((g for g in generators if isinstance(g, SearchGenerator)), None)
     articles = next((g for g in generators if isinstance(g, ArticlesGenerator)), None)
-    if search is None or articles is None:
+    if search is None or articles is None or not search.settings["SEARCH_SAVE_AS"]:
+        return
+    folder = search.settings["SEARCH_BUNDLE_PATH"].strip("/")
+    in_the_way = written_into(folder, generators)
+    if in_the_way:
+        logger.error("search: these would be written into the search index's folder %s/ "
+                     "(SEARCH_BUNDLE_PATH), which each build replaces; give them another "
+                     "Slug or Save_as, or choose another folder: %s", folder,
+                     "; ".join(in_the_way))
         return
     published = indexed_articles(articles)
     if not published:

@@ -3,6 +3,8 @@
 import gc
 import gzip
 import json
+import logging
+import os
 import re
 import shutil
 import subprocess
@@ -11,8 +13,8 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from search.search import Indexing, SearchIndexError
-from tests.support import ROOT, build_site, publish_site, sample_articles
+from search.search import Indexing, SearchIndexError, without_pagefind_attributes
+from tests.support import ROOT, build_site, publish_site, sample_articles, write_file
 
 TEST_DATA = Path(__file__).parent / "test_data"
 ONLY_PUBLISHED = TEST_DATA / "only_published"
@@ -76,8 +78,8 @@ def test_each_published_article_is_indexed_with_its_fields(only_published):
     assert record["meta"]["title"] == page.h1.get_text() == "Sparen voor de kwartaalcijfers"
     assert record["meta"]["date"] == page.select_one(".byline time").get_text() == "12 maart 2024"
     assert record["meta"]["iso"] == "2024-03-12"
-    assert record["filters"] == {"auteur": ["Anna Jansen"], "categorie": ["Samenwerken"],
-                                 "serie": ["Proefserie"]}
+    assert record["filters"] == {"auteur": ["anna-jansen"], "categorie": ["samenwerken"],
+                                 "serie": ["proefserie"]}
     content = record["content"]
     for field in ("Sparen voor de kwartaalcijfers", "samenvattingsbrug",
                   "Wie de kwartaalcijfers op een vaste plek bewaart", "Anna Jansen",
@@ -188,7 +190,7 @@ def test_the_search_page_works_without_script_as_a_way_to_the_archive(sample):
 
 def test_the_filters_offer_what_the_index_holds(sample):
     soup = sample.soup("zoeken/")
-    offered = {select["name"]: [o.get_text() for o in select.select("option")[1:]]
+    offered = {select["name"]: [o["value"] for o in select.select("option")[1:]]
                for select in soup.select(".search-filters select")}
     held = {}
     for record in index_records(sample.output).values():
@@ -196,6 +198,8 @@ def test_the_filters_offer_what_the_index_holds(sample):
             held.setdefault(name, set()).update(values)
     assert {name: set(values) for name, values in offered.items()} == held
     assert set(held) == {"categorie", "auteur", "serie"}
+    categories = {o.get_text() for o in soup.select("#filter-categorie option")[1:]}
+    assert categories == {a["category"] for a in sample_articles("published")}
     for select in soup.select(".search-filters select"):
         assert soup.select_one(f"label[for={select['id']}]").get_text(strip=True)
     messages = json.loads(soup.select_one("#search-messages").string)
@@ -222,7 +226,8 @@ def test_a_rebuild_replaces_the_index_and_an_empty_site_removes_it(tmp_path):
 
 
 def test_a_build_that_fails_leaves_no_pagefind_running_and_no_working_folder(tmp_path):
-    indexing = Indexing(str(tmp_path), [("a/index.html", "<html lang=nl><body>tekst</body>")])
+    indexing = Indexing(str(tmp_path), [("a/index.html", "<html lang=nl><body>tekst</body>")],
+                        "nl")
     process, work = indexing.process, indexing.work
     assert work.is_dir() and work.parent == tmp_path
     del indexing
@@ -233,7 +238,7 @@ def test_a_build_that_fails_leaves_no_pagefind_running_and_no_working_folder(tmp
 
 def test_pagefind_failing_is_reported_with_its_message(tmp_path):
     # No source documents at all: Pagefind finds no site to index and says so.
-    indexing = Indexing(str(tmp_path), [])
+    indexing = Indexing(str(tmp_path), [], "nl")
     with pytest.raises(SearchIndexError) as failure:
         indexing.finish(tmp_path / "pagefind")
     message = str(failure.value)
@@ -273,3 +278,116 @@ def test_pagefind_is_the_pinned_binary_from_the_wheel():
     version = subprocess.run([binary, "--version"], capture_output=True, text=True, check=True)
     pinned = re.search(r"^pagefind-bin==(\S+)$", (ROOT / "requirements.txt").read_text(), re.M)
     assert version.stdout.split() == ["pagefind", pinned.group(1)]
+
+
+def article(title: str, body: str, **fields) -> str:
+    header = {"Title": title, "Date": "2024-05-01 09:00", "Author": "anna-jansen",
+              "Category": "Samenwerken", **fields}
+    return "".join(f"{key}: {value}\n" for key, value in header.items()) + "\n" + body + "\n"
+
+
+@pytest.fixture
+def content(tmp_path):
+    """A private copy of the only_published content, to add cases to."""
+    return shutil.copytree(ONLY_PUBLISHED, tmp_path / "content")
+
+
+def test_a_translation_is_found_from_the_search_page_too(content, tmp_path):
+    write_file(content / "articles" / "vertaling.md", article(
+        "Saving for the quarterly figures", "Every quarter the unicornword team looks again.",
+        Slug="sparen-voor-de-kwartaalcijfers", Lang="en"))
+    site = build_site("pelicanconf.py", tmp_path / "output", PATH=str(content))
+    entry = json.loads((site.output / "pagefind" / "pagefind-entry.json").read_text())
+    assert list(entry["languages"]) == ["nl"], "the search page loads only its language's index"
+    assert page_count(site.output) == 2
+    assert any("unicornword" in r["content"] for r in index_records(site.output).values())
+
+
+def test_content_written_into_the_index_folder_is_an_error_and_is_kept(content, tmp_path):
+    write_file(content / "pages" / "pagefind.md",
+               "Title: Pagefind uitgelegd\nSlug: pagefind\n\nOver de zoekmachine.\n")
+    output = tmp_path / "output"
+    build_site("pelicanconf.py", output, PATH=str(ONLY_PUBLISHED))  # an index is there
+    site = build_site("pelicanconf.py", output, PATH=str(content))
+    assert any("pages/pagefind.md: pagefind/index.html" in m and "SEARCH_BUNDLE_PATH" in m
+               for m in site.messages(logging.ERROR)), site.messages()
+    assert site.soup("pagefind/").h1.get_text() == "Pagefind uitgelegd"
+
+
+@pytest.mark.parametrize("case", ["a folder of pages", "a symlink"])
+def test_a_folder_that_is_not_an_index_is_never_replaced(tmp_path, case):
+    output = tmp_path / "output"
+    elsewhere = tmp_path / "elsewhere"
+    write_file(elsewhere / "bewaren.txt", "niet weggooien")
+    settings = {"PATH": str(ONLY_PUBLISHED)}
+    if case == "a symlink":
+        output.mkdir()
+        (output / "pagefind").symlink_to(elsewhere, target_is_directory=True)
+        kept = elsewhere / "bewaren.txt"
+    else:
+        settings["SEARCH_BUNDLE_PATH"] = "categorie"
+        kept = output / "categorie" / "samenwerken" / "index.html"
+    site = build_site("pelicanconf.py", output, **settings)
+    assert any("is not a search index of an earlier build" in m
+               for m in site.messages(logging.ERROR)), site.messages()
+    assert kept.is_file()
+    assert leftovers(output) == []
+
+
+def test_working_folders_of_runs_that_never_finished_are_removed(tmp_path):
+    output = tmp_path / "output"
+    killed = output / ".search-999999999-abc"  # no such process
+    failed_here = output / f".search-{os.getpid()}-def"
+    for folder in (killed, failed_here):
+        write_file(folder / "sources" / "a" / "index.html", "<p>oud</p>")
+    build_site("pelicanconf.py", output, PATH=str(ONLY_PUBLISHED))
+    assert leftovers(output) == []
+    assert page_count(output) == 1
+
+
+def test_pagefind_attributes_in_an_article_cannot_change_its_result(content, tmp_path):
+    write_file(content / "articles" / "geplakt.md", article(
+        "Geplakte tekst", '<div data-pagefind-meta="title:Nep titel" '
+        'DATA-PAGEFIND-FILTER="auteur:Nep auteur">Tekst uit een oude site.</div>\n\n'
+        '<span data-pagefind-meta="date:1 januari 1900">datum</span> <b>vet</b> en meer.'))
+    site = build_site("pelicanconf.py", tmp_path / "output", PATH=str(content))
+    record = index_records(site.output)["/2024/geplakte-tekst/"]
+    assert record["meta"]["title"] == "Geplakte tekst"
+    assert record["meta"]["date"] == "1 mei 2024"
+    assert record["filters"]["auteur"] == ["anna-jansen"]
+    assert "Tekst uit een oude site. datum vet en meer." in record["content"]
+
+
+def test_without_pagefind_attributes_keeps_everything_else():
+    html = 'voor <p class="x" data-pagefind-weight="9">een <em>b</em></p> na'
+    assert without_pagefind_attributes(html) == 'voor <p class="x">een <em>b</em></p> na'
+    assert without_pagefind_attributes("<p>gewoon</p>") == "<p>gewoon</p>"
+
+
+def test_one_category_spelled_two_ways_is_one_filter(content, tmp_path):
+    write_file(content / "articles" / "klein.md", article(
+        "Met een kleine letter", "Samen werken.", Category="samenwerken"))
+    site = build_site("pelicanconf.py", tmp_path / "output", PATH=str(content))
+    records = index_records(site.output)
+    assert {r["filters"]["categorie"][0] for r in records.values()} == {"samenwerken"}
+    options = site.soup("zoeken/").select("#filter-categorie option")[1:]
+    shown = site.soup("categorieen/").select_one("a[href$='categorie/samenwerken/']")
+    assert [(o["value"], o.get_text()) for o in options] == [("samenwerken", shown.get_text())]
+
+
+def test_a_site_without_articles_says_there_is_nothing_to_search(tmp_path):
+    content = tmp_path / "content"
+    shutil.copytree(ONLY_PUBLISHED / "authors", content / "authors")
+    site = build_site("pelicanconf.py", tmp_path / "output", PATH=str(content))
+    page = site.soup("zoeken/")
+    assert page.select_one("main p").get_text() == "Er zijn nog geen columns om in te zoeken."
+    assert page.find("script", src=True) is None and page.select_one("form.search-form") is None
+    assert not (site.output / "pagefind").exists()
+
+
+def test_search_without_a_page_is_off(tmp_path):
+    site = build_site("pelicanconf.py", tmp_path / "output", PATH=str(ONLY_PUBLISHED),
+                      SEARCH_SAVE_AS="")
+    assert not (site.output / "zoeken").exists() and not (site.output / "pagefind").exists()
+    home = site.soup("index.html")
+    assert home.select_one(".site-search, .menu__search") is None

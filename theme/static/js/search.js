@@ -14,6 +14,7 @@ const plural = new Intl.PluralRules(document.documentElement.lang || "nl");
 const site = new URL(`${root.dataset.site || "."}/`, location.href);
 const PAGE_SIZE = 10;
 const TYPING_PAUSE_MS = 250;
+const MAX_TERM_LENGTH = 200;
 
 let results = [];
 let shown = 0;
@@ -74,12 +75,15 @@ function resultItem(data) {
   return item;
 }
 
+// The next batch is claimed before anything is awaited, so a double click cannot show
+// the same batch twice; the button is hidden while a batch loads.
 async function showMore(ticket) {
   const batch = results.slice(shown, shown + PAGE_SIZE);
+  shown += batch.length;
+  more.hidden = true;
   const items = (await Promise.all(batch.map((result) => result.data()))).map(resultItem);
   if (ticket !== latest) return;
   list.append(...items);
-  shown += batch.length;
   more.hidden = shown >= results.length;
 }
 
@@ -94,7 +98,7 @@ function remember(term, chosen) {
 async function search() {
   clearTimeout(typing);
   const ticket = ++latest;
-  const term = field.value.trim();
+  const term = field.value.trim().slice(0, MAX_TERM_LENGTH);
   const chosen = chosenFilters();
   remember(term, chosen);
   if (!term && !Object.keys(chosen).length) {
@@ -112,7 +116,7 @@ async function search() {
   await showMore(ticket);
   if (ticket !== latest) return;
   if (!results.length) {
-    status.textContent = fill(messages.none, { term });
+    status.textContent = term ? fill(messages.none, { term }) : messages.none_selected;
   } else if (term) {
     status.textContent = counted("results", results.length, { term });
   } else {
@@ -120,6 +124,14 @@ async function search() {
   }
 }
 
+// One search that fails (a fragment that did not load) says so; the next may work.
+function failed() {
+  if (form.hidden) return; // the index did not load; unavailable() has said so
+  status.textContent = messages.failed;
+  more.hidden = shown >= results.length;
+}
+
+// The index itself did not load: the page offers the other ways to find a column.
 function unavailable() {
   form.hidden = true;
   list.replaceChildren();
@@ -139,9 +151,12 @@ async function loadIndex() {
 const index = loadIndex();
 index.catch(unavailable);
 const query = new URLSearchParams(location.search);
-field.value = query.get("q") || "";
-for (const select of selects) select.value = query.get(select.name) || "";
-const searchNow = () => search().catch(unavailable);
+field.value = (query.get("q") || "").slice(0, MAX_TERM_LENGTH);
+for (const select of selects) {
+  select.value = query.get(select.name) || "";
+  if (select.selectedIndex < 0) select.value = ""; // a value the site does not have
+}
+const searchNow = () => search().catch(failed);
 field.addEventListener("input", () => {
   clearTimeout(typing);
   typing = setTimeout(searchNow, TYPING_PAUSE_MS);
@@ -153,6 +168,8 @@ form.addEventListener("submit", (event) => {
 for (const select of selects) select.addEventListener("change", searchNow);
 more.addEventListener("click", () => {
   const first = shown;
-  showMore(latest).then(() => list.children[first]?.querySelector("a")?.focus());
+  showMore(latest)
+    .then(() => list.children[first]?.querySelector("a")?.focus())
+    .catch(failed);
 });
 if (field.value || Object.keys(chosenFilters()).length) searchNow();
