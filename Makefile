@@ -17,8 +17,8 @@ $(READY): requirements.txt
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
-serve: $(READY) ## Build the sample site and serve it at http://127.0.0.1:8000, rebuilding on change
-	$(INVOKE) serve
+serve: $(READY) ## Build the sample site and serve it at http://127.0.0.1:8000, rebuilding on change [PORT=8000 SMTP_PORT=8025]
+	$(INVOKE) serve --port $(or $(PORT),8000) --smtp-port $(or $(SMTP_PORT),8025)
 
 test: $(READY) ## Run the whole test suite
 	@if command -v npm >/dev/null 2>&1 && { [ ! -f node_modules/vnu-jar/build/dist/vnu.jar ] || [ ! -f node_modules/axe-core/axe.min.js ] || [ ! -f node_modules/lighthouse/cli/index.js ]; }; then \

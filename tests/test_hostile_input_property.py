@@ -81,7 +81,7 @@ REACTION_ACTION = f"{PUBLISH_SITEURL}/reactie/"
 # Every page's header sends a search to /zoeken/ (GET); that page alone has a script,
 # the texts it shows (JSON) and a <noscript> style that hides its field.
 SEARCH_ACTION = f"{PUBLISH_SITEURL}/zoeken/"
-SEARCH_SCRIPT = f"{PUBLISH_SITEURL}/theme/js/search.js"
+SEARCH_SCRIPT = "../theme/js/search.js"  # from the page's own host, whatever SITEURL says
 SEARCH_PAGE_STYLE = ".search-form,.search-output{display:none}"
 ARTICLE_DATE = "2024-03-01 10:00"
 

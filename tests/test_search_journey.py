@@ -144,7 +144,9 @@ def test_a_series_filter_narrows_the_results(browser, site_url, articles):
     page.locator("#zoekterm").press("Enter")
     page.wait_for_function("selector => document.querySelector(selector).textContent"
                            ".includes('in deze selectie')", arg=STATUS)
-    assert set(result_paths(page)) == {a["url"] for a in articles if a.get("series") == series}
+    in_series = sorted((a for a in articles if a.get("series") == series),
+                       key=lambda a: a["date"], reverse=True)
+    assert result_paths(page) == [a["url"] for a in in_series], "newest first"
     assert errors == []
     context.close()
 
@@ -233,6 +235,10 @@ def test_the_header_has_a_field_on_wide_screens_and_a_link_on_narrow_ones(
         page.locator("#zoekterm").press("Enter")
     page.wait_for_selector(RESULTS)
     assert page.locator("#zoekterm").input_value() == "feedback"
+    assert page.evaluate("document.activeElement.id") == "zoekterm"
+    current = page.locator(".site-header .menu__search a[aria-current=page]")
+    assert current.is_visible(), "the menu marks the search page at every width"
+    assert not page.locator(".site-header form[role=search]").count()
     context.close()
 
 
@@ -322,5 +328,30 @@ def test_more_results_come_once_each_however_fast_one_clicks(browser, many_match
         paths = result_paths(page)
         assert len(paths) == len(set(paths)) == 25
         assert not page.locator("[data-search-more]").is_visible()
+        # Back from the 21st result shows all 25 again, not the first 10.
+        page.locator(RESULTS).nth(20).locator("h2 a").click()
+        page.wait_for_url(f"**{paths[20]}")
+        page.go_back()
+        page.wait_for_function("n => document.querySelectorAll('.search-result').length >= n",
+                               arg=25)
+        assert result_paths(page) == paths
         assert errors == []
         context.close()
+
+
+@pytest.fixture(scope="module")
+def published_url(published_site):
+    with serve_folder(published_site.output) as url:
+        yield url
+
+
+def test_the_published_build_searches_on_a_host_other_than_its_siteurl(
+        browser, published_url, published_site):
+    """www or not, http or https: the page loads its script and index from where it is."""
+    assert not published_url.startswith(published_site.settings["SITEURL"])
+    context, page, errors = open_search(browser, published_url + "/zoeken/")
+    type_and_wait(page, "feedback")
+    links = page.locator(f"{RESULTS} h2 a").evaluate_all("links => links.map(a => a.href)")
+    assert links and all(link.startswith(published_url + "/") for link in links)
+    assert errors == []
+    context.close()

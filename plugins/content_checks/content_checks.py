@@ -47,8 +47,18 @@ PELICAN_FIELDS = {
 # ``METADATA_FIELDS`` mapping on their package: name -> None, or a check(value,
 # settings) that returns what is wrong, worded to follow "field 'X' is <value>; ".
 THEME_FIELDS = {"image", "image_alt"}
+# A language tag (BCP 47 in short): it becomes part of file names and the search index.
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
+
+
+def check_language(value, settings) -> str | None:
+    if not _LANGUAGE_TAG.fullmatch(str(value)):
+        return "expected a language code such as 'nl', 'en' or 'nl-BE'"
+    return None
+
+
 # Fields of the site as a whole, with their checks.
-SITE_FIELDS = {"id": check_article_id}
+SITE_FIELDS = {"id": check_article_id, "lang": check_language}
 # Fields whose continuation lines are items of a list, not one wrapped value.
 LIST_FIELDS = {"tags", "authors"}
 DEFAULTS = {

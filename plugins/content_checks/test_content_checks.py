@@ -30,6 +30,7 @@ CASES = {
     "unknown_field": ("tikfout-in-veld.md", ["unknown field 'Catgeory'", "did you mean 'Category'"]),
     "bad_series_index": ("deel-twee.md", ["field 'Series_index'", "'twee'", "whole number"]),
     "bad_comments_value": ("reacties.md", ["field 'Comments'", "misschien", "open, closed"]),
+    "bad_language": ("taal-als-pad.md", ["field 'Lang'", "../../elders", "'nl-BE'"]),
 }
 
 

@@ -16,6 +16,7 @@ the plugins' generators, waits for it and swaps the new bundle into the output.
 import gc
 import logging
 import os
+import posixpath
 import shutil
 import subprocess
 import tempfile
@@ -249,6 +250,21 @@ def written_into(folder: str, generators) -> list[str]:
     return found
 
 
+def article_labels(article, names: dict) -> list[str]:
+    """Authors, category, series and tags of ``article``, as the site names them."""
+    labels = [names["auteur"].get(a.slug, a.name) for a in getattr(article, "authors", [])]
+    category = getattr(article, "category", None)
+    if category:
+        labels.append(names["categorie"].get(category.slug, category.name))
+    series = getattr(article, "series_info", None)
+    if series:
+        labels.append(series.title)
+    tags = getattr(article, "tags", None)
+    if tags:
+        labels.append(", ".join(tag.name for tag in tags))
+    return labels
+
+
 class SearchGenerator(Generator):
     """Starts the indexing, writes /zoeken/, and puts the finished index in place."""
 
@@ -258,7 +274,7 @@ class SearchGenerator(Generator):
         names = self.canonical_names()
         # The source documents need nothing of the site's context but the article.
         documents = ((article.save_as, template.render(
-                          article=article, names=names,
+                          article=article, labels=article_labels(article, names),
                           content=without_pagefind_attributes(article.content)))
                      for article in articles if article.save_as)
         self.context[_CONTEXT_KEY] = Indexing(self.output_path, documents,
@@ -283,10 +299,14 @@ class SearchGenerator(Generator):
             return
         indexing = self.context.pop(_CONTEXT_KEY, None)
         has_articles = bool(self.context.get("articles"))
+        # The script and the index load from the page's own host, whatever SITEURL says
+        # (www or not, http or https): a module script from another host is blocked.
+        page_folder = posixpath.dirname(settings["SEARCH_SAVE_AS"]) or "."
         writer.write_file(settings["SEARCH_SAVE_AS"], self.get_template(PAGE_TEMPLATE),
                           self.context, page_name=settings["SEARCH_URL"].rstrip("/"),
                           search_filters=self.filter_options(),
                           search_has_index=has_articles,
+                          search_root=posixpath.relpath(".", page_folder),
                           relative_urls=settings["RELATIVE_URLS"])
         bundle = Path(self.output_path) / settings["SEARCH_BUNDLE_PATH"]
         if not has_articles and is_bundle(bundle):

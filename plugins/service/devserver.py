@@ -94,9 +94,10 @@ def serve(settings_file: str, host: str, port: int, smtp_port: int) -> None:
     store = open_store(config.database_url)
     stop = threading.Event()
     worker = start_outbox_worker(config, store, stop)
-    builder = autoreload_build(Path(settings_file), config.output_path)
+    # The port first: if it is taken, nothing is left running.
     server = make_server(host, port, site_app(config, store, maildir, worker.wake),
                          threaded=True)
+    builder = autoreload_build(Path(settings_file), config.output_path)
     print(f"Site:          {site_url}/\n"
           f"Mail catcher:  {site_url}{MAIL_PATH}/  (every mail the service sends lands here)\n"
           f"Data:          {config.data_path} (database, caught mail; not in git)\n"

@@ -20,6 +20,7 @@ let results = [];
 let shown = 0;
 let latest = 0;
 let typing;
+let restoring = history.state?.shown || 0;
 
 const fill = (text, values) =>
   text.replace(/\{(\w+)\}/g, (whole, key) => (key in values ? String(values[key]) : whole));
@@ -85,6 +86,8 @@ async function showMore(ticket) {
   if (ticket !== latest) return;
   list.append(...items);
   more.hidden = shown >= results.length;
+  // Back from a result shows as many results as there were.
+  history.replaceState({ shown }, "", location.href);
 }
 
 function remember(term, chosen) {
@@ -92,7 +95,7 @@ function remember(term, chosen) {
   if (term) query.set("q", term);
   for (const [name, value] of Object.entries(chosen)) query.set(name, value);
   const address = query.size ? `?${query}` : location.pathname;
-  history.replaceState(null, "", address);
+  history.replaceState(history.state, "", address);
 }
 
 async function search() {
@@ -108,13 +111,19 @@ async function search() {
     return;
   }
   const pagefind = await index;
-  const response = await pagefind.search(term || null, { filters: chosen });
+  // A word gives the best matches first; a selection alone, the newest column first.
+  const order = term ? {} : { sort: { datum: "desc" } };
+  const response = await pagefind.search(term || null, { filters: chosen, ...order });
   if (ticket !== latest) return;
   results = response.results;
   shown = 0;
   list.replaceChildren();
-  await showMore(ticket);
-  if (ticket !== latest) return;
+  const restore = restoring;
+  restoring = 0;
+  do {
+    await showMore(ticket);
+    if (ticket !== latest) return;
+  } while (shown < Math.min(restore, results.length));
   if (!results.length) {
     status.textContent = term ? fill(messages.none, { term }) : messages.none_selected;
   } else if (term) {
@@ -172,4 +181,8 @@ more.addEventListener("click", () => {
     .then(() => list.children[first]?.querySelector("a")?.focus())
     .catch(failed);
 });
-if (field.value || Object.keys(chosenFilters()).length) searchNow();
+if (field.value || Object.keys(chosenFilters()).length) {
+  // Arriving with a search (from the header's field): typing goes on where it was.
+  field.focus({ preventScroll: true });
+  searchNow();
+}
