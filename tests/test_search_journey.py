@@ -295,6 +295,9 @@ def test_an_unknown_filter_in_the_address_is_dropped(browser, site_url):
     assert page.locator("#filter-categorie").input_value() == ""
     assert page.locator("#filter-categorie option:checked").inner_text() == "Alle categorieën"
     assert parse_qs(urlsplit(page.url).query) == {"q": ["feedback"]}
+    page.goto(site_url + "/zoeken/?categorie=Onbekend")
+    page.wait_for_function("() => !location.search")
+    assert page.locator("#filter-categorie").input_value() == ""
     context.close()
 
 

@@ -13,11 +13,11 @@ the second core while Pelican writes the site. The search page's generator, last
 the plugins' generators, waits for it and swaps the new bundle into the output.
 """
 
-import gc
 import logging
 import os
 import posixpath
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -39,10 +39,13 @@ DEFAULTS = {
     "SEARCH_BUNDLE_PATH": "pagefind",
 }
 _CONTEXT_KEY = "_search_indexing"
+_IN_THE_WAY_KEY = "_search_folder_in_use"
 SOURCE_TEMPLATE = "search_source"
 PAGE_TEMPLATE = "search"
 # Working folders are ".search-<pid>-<random>" in the output.
 WORK_PREFIX = ".search-"
+# In the working folder: the pid of its Pagefind, for the next build to stop and reap.
+PID_FILE = "pagefind.pid"
 # The file every Pagefind bundle has; a folder without it is not an index to replace.
 BUNDLE_ENTRY = "pagefind-entry.json"
 # Pagefind indexes about a thousand articles a second on one core.
@@ -64,9 +67,15 @@ def set_defaults(pelican):
     require_plugins(settings, "search", "site_nl", "blog_series")
     apply_defaults(settings, "SEARCH_", DEFAULTS)
     bundle = PurePosixPath(settings["SEARCH_BUNDLE_PATH"])
-    if not bundle.parts or bundle.is_absolute() or ".." in bundle.parts:
-        logger.error("search: SEARCH_BUNDLE_PATH must be a folder inside the output, such as "
-                     "%r; %r is not, so %r is used", DEFAULTS["SEARCH_BUNDLE_PATH"],
+    # Static files are copied after the index is in place, into these folders.
+    static = [PurePosixPath(folder) for folder in
+              [settings["THEME_STATIC_DIR"], *settings.get("STATIC_PATHS", [])]]
+    overlaps = any(bundle == folder or folder in bundle.parents or bundle in folder.parents
+                   for folder in static)
+    if not bundle.parts or bundle.is_absolute() or ".." in bundle.parts or overlaps:
+        logger.error("search: SEARCH_BUNDLE_PATH must be a folder inside the output of its "
+                     "own, not one of the static files (THEME_STATIC_DIR, STATIC_PATHS), such "
+                     "as %r; %r is not, so %r is used", DEFAULTS["SEARCH_BUNDLE_PATH"],
                      settings["SEARCH_BUNDLE_PATH"], DEFAULTS["SEARCH_BUNDLE_PATH"])
         settings["SEARCH_BUNDLE_PATH"] = DEFAULTS["SEARCH_BUNDLE_PATH"]
 
@@ -118,20 +127,33 @@ def _running(pid: int) -> bool:
 def remove_stale_work(output_path: str) -> None:
     """Working folders of runs that never finished: killed, or failed in this process.
 
-    A folder of another process that still runs is another build's, and stays.
+    A folder of another process that still runs is another build's, and stays. A
+    failed build of this process (``make serve`` goes on after one) may have left its
+    Pagefind running or unreaped, whatever still refers to that build: the folder
+    names its pid, and it is stopped and reaped here.
     """
-    stale = []
     for folder in Path(output_path).glob(f"{WORK_PREFIX}*"):
         pid = folder.name[len(WORK_PREFIX):].split("-", 1)[0]
-        if pid.isdigit() and int(pid) != os.getpid() and _running(int(pid)):
+        if not pid.isdigit():
             continue
-        stale.append(folder)
-    if any(folder.name.startswith(f"{WORK_PREFIX}{os.getpid()}-") for folder in stale):
-        # A failed build of this process (make serve) may still hold its Pagefind:
-        # collecting it runs its finalizer, which stops and reaps the process.
-        gc.collect()
-    for folder in stale:
+        if int(pid) == os.getpid():
+            stop_child((folder / PID_FILE).read_text() if (folder / PID_FILE).is_file() else "")
+        elif _running(int(pid)):
+            continue
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def stop_child(pid: str) -> None:
+    if not pid.strip().isdigit():
+        return
+    try:
+        os.kill(int(pid), signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    try:
+        os.waitpid(int(pid), 0)
+    except ChildProcessError:  # reaped already, or not ours
+        pass
 
 
 class Indexing:
@@ -173,6 +195,7 @@ class Indexing:
                     command, cwd=self.work, stdin=subprocess.DEVNULL, stdout=log,
                     stderr=subprocess.STDOUT, env=environment)
             processes.append(self.process)
+            (self.work / PID_FILE).write_text(str(self.process.pid))
         except BaseException:
             self._cleanup()
             raise
@@ -309,7 +332,7 @@ class SearchGenerator(Generator):
                           search_root=posixpath.relpath(".", page_folder),
                           relative_urls=settings["RELATIVE_URLS"])
         bundle = Path(self.output_path) / settings["SEARCH_BUNDLE_PATH"]
-        if not has_articles and is_bundle(bundle):
+        if not has_articles and is_bundle(bundle) and not self.context.get(_IN_THE_WAY_KEY):
             # An old index must not keep finding articles that are gone.
             shutil.rmtree(bundle)
         if indexing is None:
@@ -336,6 +359,8 @@ def start_indexing(generators):
     folder = search.settings["SEARCH_BUNDLE_PATH"].strip("/")
     in_the_way = written_into(folder, generators)
     if in_the_way:
+        # Nothing of the folder is touched in this build, not even an old index.
+        search.context[_IN_THE_WAY_KEY] = True
         logger.error("search: these would be written into the search index's folder %s/ "
                      "(SEARCH_BUNDLE_PATH), which each build replaces; give them another "
                      "Slug or Save_as, or choose another folder: %s", folder,

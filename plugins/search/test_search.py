@@ -314,6 +314,27 @@ def test_content_written_into_the_index_folder_is_an_error_and_is_kept(content, 
     assert site.soup("pagefind/").h1.get_text() == "Pagefind uitgelegd"
 
 
+def test_content_in_the_index_folder_is_kept_when_the_site_has_no_articles(tmp_path):
+    output = tmp_path / "output"
+    build_site("pelicanconf.py", output, PATH=str(ONLY_PUBLISHED))  # an index is there
+    content = tmp_path / "content"
+    shutil.copytree(ONLY_PUBLISHED / "authors", content / "authors")
+    write_file(content / "pages" / "pagefind.md",
+               "Title: Pagefind uitgelegd\nSlug: pagefind\n\nOver de zoekmachine.\n")
+    site = build_site("pelicanconf.py", output, PATH=str(content))
+    assert any("SEARCH_BUNDLE_PATH" in m for m in site.messages(logging.ERROR))
+    assert site.soup("pagefind/").h1.get_text() == "Pagefind uitgelegd"
+
+
+@pytest.mark.parametrize("folder", ["theme", "images", "images/zoek", "theme/css"])
+def test_the_index_never_shares_a_folder_with_static_files(tmp_path, folder):
+    site = build_site("pelicanconf.py", tmp_path / "output", PATH=str(ONLY_PUBLISHED),
+                      SEARCH_BUNDLE_PATH=folder)
+    assert any("not one of the static files" in m for m in site.messages(logging.ERROR))
+    assert page_count(site.output) == 1  # in the default folder
+    assert (site.output / "theme" / "css" / "site.css").is_file()
+
+
 @pytest.mark.parametrize("case", ["a folder of pages", "a symlink"])
 def test_a_folder_that_is_not_an_index_is_never_replaced(tmp_path, case):
     output = tmp_path / "output"
@@ -340,9 +361,14 @@ def test_working_folders_of_runs_that_never_finished_are_removed(tmp_path):
     failed_here = output / f".search-{os.getpid()}-def"
     for folder in (killed, failed_here):
         write_file(folder / "sources" / "a" / "index.html", "<p>oud</p>")
+    # The failed build's Pagefind, still running and still referred to.
+    left_running = subprocess.Popen(["sleep", "60"])
+    write_file(failed_here / "pagefind.pid", str(left_running.pid))
     build_site("pelicanconf.py", output, PATH=str(ONLY_PUBLISHED))
     assert leftovers(output) == []
     assert page_count(output) == 1
+    with pytest.raises(ProcessLookupError):  # stopped, and reaped: no zombie
+        os.kill(left_running.pid, 0)
 
 
 def test_pagefind_attributes_in_an_article_cannot_change_its_result(content, tmp_path):

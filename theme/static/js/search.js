@@ -181,6 +181,8 @@ more.addEventListener("click", () => {
     .then(() => list.children[first]?.querySelector("a")?.focus())
     .catch(failed);
 });
+// The address keeps only what the page shows: a filter the site no longer has goes.
+remember(field.value.trim().slice(0, MAX_TERM_LENGTH), chosenFilters());
 if (field.value || Object.keys(chosenFilters()).length) {
   // Arriving with a search (from the header's field): typing goes on where it was.
   field.focus({ preventScroll: true });
