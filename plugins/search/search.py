@@ -1,9 +1,9 @@
 """Site search with Pagefind: an index of the published articles, and the page /zoeken/.
 
 Pagefind indexes what this plugin hands it, not the pages readers see: one small
-source document per published article (template ``search_source.html``) with its
-title, summary, text, authors, category, series and tags, plus the filters and the
-result data the search page shows. Navigation, comments, the follow block and the
+source document per published article (``source_document``) with its title, summary,
+text, authors, category, series and tags, plus the filters and the result data the
+search page shows. Navigation, comments, the follow block and the
 author box are therefore never in the index, and drafts, hidden and future-dated
 articles never reach it.
 
@@ -25,6 +25,7 @@ import weakref
 from pathlib import Path, PurePosixPath
 
 import lxml.html
+from markupsafe import escape
 from pelican import signals
 from pelican.generators import ArticlesGenerator, Generator, PagesGenerator
 
@@ -40,7 +41,6 @@ DEFAULTS = {
 }
 _CONTEXT_KEY = "_search_indexing"
 _IN_THE_WAY_KEY = "_search_folder_in_use"
-SOURCE_TEMPLATE = "search_source"
 PAGE_TEMPLATE = "search"
 # Working folders are ".search-<pid>-<random>" in the output.
 WORK_PREFIX = ".search-"
@@ -273,6 +273,37 @@ def written_into(folder: str, generators) -> list[str]:
     return found
 
 
+def source_document(article, names: dict, long_date) -> str:
+    """What Pagefind indexes of one article; never published.
+
+    The title, the written-out summary, the text, and the authors, category, series
+    and tags as the site names them. The meta (title, date) is what a result shows, the
+    filters are by slug (``SearchGenerator.filter_options``), the sort is by date. Built
+    here rather than from a template: it is the same for every site, and a template
+    render per article cost four times as much.
+    """
+    e = escape
+    head = [f'<meta data-pagefind-meta="date[content]" content="{e(long_date(article.date))}">',
+            f'<meta data-pagefind-meta="iso[content]" content="{article.date.date().isoformat()}">',
+            f'<meta data-pagefind-sort="datum[content]" content="{article.date.isoformat()}">']
+    category = getattr(article, "category", None)
+    if category:
+        head.append(f'<meta data-pagefind-filter="categorie[content]" content="{e(category.slug)}">')
+    for author in getattr(article, "authors", []):
+        head.append(f'<meta data-pagefind-filter="auteur[content]" content="{e(author.slug)}">')
+    series = getattr(article, "series_info", None)
+    if series:
+        head.append(f'<meta data-pagefind-filter="serie[content]" content="{e(series.slug)}">')
+    summary = (f"<p>{e(article.summary_text)}</p>\n"
+               if article.metadata.get("summary") else "")
+    return (f'<!DOCTYPE html>\n<html lang="{e(article.lang)}">\n'
+            f'<head><meta charset="utf-8"><title>{e(article.title)}</title></head>\n'
+            f'<body data-pagefind-body>\n' + "\n".join(head) + "\n"
+            f"<h1>{e(article.title)}</h1>\n{summary}"
+            f"{without_pagefind_attributes(article.content)}\n"
+            f"<p>{e(' · '.join(article_labels(article, names)))}</p>\n</body>\n</html>\n")
+
+
 def article_labels(article, names: dict) -> list[str]:
     """Authors, category, series and tags of ``article``, as the site names them."""
     labels = [names["auteur"].get(a.slug, a.name) for a in getattr(article, "authors", [])]
@@ -293,12 +324,9 @@ class SearchGenerator(Generator):
 
     def start_indexing(self, articles) -> None:
         remove_stale_work(self.output_path)
-        template = self.get_template(SOURCE_TEMPLATE)
         names = self.canonical_names()
-        # The source documents need nothing of the site's context but the article.
-        documents = ((article.save_as, template.render(
-                          article=article, labels=article_labels(article, names),
-                          content=without_pagefind_attributes(article.content)))
+        long_date = self.env.filters["datum"]
+        documents = ((article.save_as, source_document(article, names, long_date))
                      for article in articles if article.save_as)
         self.context[_CONTEXT_KEY] = Indexing(self.output_path, documents,
                                               self.settings["DEFAULT_LANG"])

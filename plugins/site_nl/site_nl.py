@@ -38,6 +38,7 @@ DEFAULTS = {
 }
 
 _TRANSLATIONS_KEY = "_site_nl_translations"
+_DATE_FILTERS_KEY = "_site_nl_date_filters"
 # Lists of content on Pelican's ArticlesGenerator and PagesGenerator.
 _CONTENT_LISTS = (
     "articles", "hidden_articles", "drafts", "drafts_translations",
@@ -155,7 +156,12 @@ def install_i18n(generator):
     # makes about 60 of them. A function with the same "newstyle" meaning (always
     # %-formatted, variables escaped where the template autoescapes) costs less.
     env.globals["_"] = plain_gettext(translations)
-    env.filters.update(make_date_filters(locale))
+    # One set of date filters for all generators of a build: each article's date is
+    # formatted once, however many generators show it.
+    date_filters = generator.context.get(_DATE_FILTERS_KEY)
+    if date_filters is None:
+        date_filters = generator.context[_DATE_FILTERS_KEY] = make_date_filters(locale)
+    env.filters.update(date_filters)
     env.globals["render_once"] = make_render_once()
 
 
