@@ -3,9 +3,9 @@
 Pagefind indexes what this plugin hands it, not the pages readers see: one small
 source document per published article (``source_document``) with its title, summary,
 text, authors, category, series and tags, plus the filters and the result data the
-search page shows. Navigation, comments, the follow block and the
-author box are therefore never in the index, and drafts, hidden and future-dated
-articles never reach it.
+search page shows. Navigation, comments, the follow block and the author box are
+therefore never in the index, and drafts, hidden and future-dated articles never
+reach it.
 
 Pagefind is the binary from the pinned ``pagefind-bin`` wheel. It starts in a child
 process as soon as the articles are final (``all_generators_finalized``) and runs on
@@ -279,8 +279,8 @@ def source_document(article, names: dict, long_date) -> str:
     The title, the written-out summary, the text, and the authors, category, series
     and tags as the site names them. The meta (title, date) is what a result shows, the
     filters are by slug (``SearchGenerator.filter_options``), the sort is by date. Built
-    here rather than from a template: it is the same for every site, and a template
-    render per article cost four times as much.
+    here, not from a theme template: it is not a page, and what the index holds does
+    not depend on the theme.
     """
     e = escape
     head = [f'<meta data-pagefind-meta="date[content]" content="{e(long_date(article.date))}">',
