@@ -24,11 +24,11 @@ import time
 import weakref
 from pathlib import Path, PurePosixPath
 
-import lxml.html
 from markupsafe import escape
 from pelican import signals
 from pelican.generators import ArticlesGenerator, Generator, PagesGenerator
 
+from adviesblog_common.links import inner_html, parse_fragment
 from adviesblog_common.settings import apply_defaults, require_plugins
 
 logger = logging.getLogger(__name__)
@@ -91,18 +91,17 @@ def pagefind_executable() -> str:
 
 
 def without_pagefind_attributes(html: str) -> str:
-    """The article's HTML without ``data-pagefind-*``: only the source template sets those.
+    """The article's HTML without ``data-pagefind-*``: only ``source_document`` sets those.
 
     Imported or pasted HTML could otherwise set a result's title or date, or a filter.
     """
     if "data-pagefind" not in html.lower():
         return html
-    wrapper = lxml.html.fragment_fromstring(html, create_parent="div")
-    for element in wrapper.iter():
+    root = parse_fragment(html)
+    for element in root.iter():
         for name in [n for n in element.attrib if n.lower().startswith("data-pagefind")]:
             del element.attrib[name]
-    return (wrapper.text or "") + "".join(
-        lxml.html.tostring(child, encoding="unicode") for child in wrapper)
+    return inner_html(root)
 
 
 def _stop(processes: list, work: str) -> None:

@@ -388,6 +388,9 @@ def test_without_pagefind_attributes_keeps_everything_else():
     html = 'voor <p class="x" data-pagefind-weight="9">een <em>b</em></p> na'
     assert without_pagefind_attributes(html) == 'voor <p class="x">een <em>b</em></p> na'
     assert without_pagefind_attributes("<p>gewoon</p>") == "<p>gewoon</p>"
+    # Text before the first element stays text.
+    assert without_pagefind_attributes('a &lt; b <p data-pagefind-ignore>c</p>') == (
+        "a &lt; b <p>c</p>")
 
 
 def test_one_category_spelled_two_ways_is_one_filter(content, tmp_path):
