@@ -28,6 +28,7 @@ from markupsafe import escape
 from pelican import signals
 from pelican.generators import ArticlesGenerator, Generator, PagesGenerator
 
+from adviesblog_common.contents import generator_contents
 from adviesblog_common.links import inner_html, parse_fragment
 from adviesblog_common.settings import apply_defaults, require_plugins
 
@@ -263,12 +264,10 @@ def written_into(folder: str, generators) -> list[str]:
     for generator in generators:
         if not isinstance(generator, (ArticlesGenerator, PagesGenerator)):
             continue
-        for name in ("articles", "translations", "hidden_articles", "hidden_translations",
-                     "drafts", "drafts_translations", "pages", "hidden_pages", "draft_pages"):
-            for content in getattr(generator, name, ()):
-                save_as = content.save_as or ""
-                if save_as.startswith(f"{folder}/"):
-                    found.append(f"{content.relative_source_path}: {save_as}")
+        for content in generator_contents(generator):
+            save_as = content.save_as or ""
+            if save_as.startswith(f"{folder}/"):
+                found.append(f"{content.relative_source_path}: {save_as}")
     return found
 
 

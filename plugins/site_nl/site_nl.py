@@ -26,6 +26,7 @@ from markupsafe import Markup
 from pelican import signals
 from pelican.contents import Article
 
+from adviesblog_common.contents import generator_contents
 from adviesblog_common.settings import apply_defaults
 
 logger = logging.getLogger(__name__)
@@ -40,11 +41,6 @@ DEFAULTS = {
 _TRANSLATIONS_KEY = "_site_nl_translations"
 _DATE_FILTERS_KEY = "_site_nl_date_filters"
 # Lists of content on Pelican's ArticlesGenerator and PagesGenerator.
-_CONTENT_LISTS = (
-    "articles", "hidden_articles", "drafts", "drafts_translations",
-    "pages", "hidden_pages", "draft_pages", "draft_translations",
-    "translations", "hidden_translations",
-)
 _TAG = re.compile(r"<[^>]*>")
 _WORD = re.compile(r"\w+")
 
@@ -200,17 +196,16 @@ def freeze_urls(generator):
 
     Pelican formats ``content.url`` and ``content.save_as`` from the settings on
     every access (a relpath, a strftime and a format); a page of cards, archives
-    and the sitemap read the URL about ten times per article. ``override_url`` and ``override_save_as`` are
-    Pelican's own hooks for a fixed URL and file (the ``URL`` and ``Save_as``
-    metadata fields use them), so the values are the same.
+    and the sitemap read the URL about ten times per article. ``override_url``
+    and ``override_save_as`` are Pelican's own hooks for a fixed URL and file (the
+    ``URL`` and ``Save_as`` metadata fields use them), so the values are the same.
     ``summary_text`` is the summary without its markup, as the description, Open
     Graph, JSON-LD and every card show it.
     """
-    for name in _CONTENT_LISTS:
-        for content in getattr(generator, name, ()):
-            content.override_url = content.url
-            content.override_save_as = content.save_as
-            content.summary_text = Markup(content.summary or "").striptags()
+    for content in generator_contents(generator):
+        content.override_url = content.url
+        content.override_save_as = content.save_as
+        content.summary_text = Markup(content.summary or "").striptags()
 
 
 def register():
