@@ -1,5 +1,6 @@
 """Smoke test in Debian's Chromium: home → article → author, on phone and desktop."""
 
+import contextlib
 import functools
 import struct
 import threading
@@ -17,15 +18,23 @@ class QuietHandler(SimpleHTTPRequestHandler):
         pass
 
 
+@contextlib.contextmanager
+def serve_folder(folder):
+    """A static HTTP server for ``folder`` on 127.0.0.1; yields its base URL."""
+    handler = functools.partial(QuietHandler, directory=str(folder))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.fixture(scope="module")
 def site_url(dev_site):
-    handler = functools.partial(QuietHandler, directory=str(dev_site.output))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    with serve_folder(dev_site.output) as url:
+        yield url
 
 
 def png_size(path) -> tuple[int, int]:

@@ -4,13 +4,9 @@ The expectations come from the sample content's Markdown, read independently of
 Pelican and Pagefind: which articles hold a word, which series they are in.
 """
 
-import contextlib
 import datetime
-import functools
 import re
 import shutil
-import threading
-from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -19,7 +15,7 @@ from babel.dates import format_date
 from tests import test_browser
 from tests.support import build_site, sample_articles, write_file
 from tests.test_axe import WIDTHS, axe_violations
-from tests.test_browser import QuietHandler
+from tests.test_browser import serve_folder
 
 pytestmark = pytest.mark.browser
 
@@ -27,18 +23,6 @@ site_url = test_browser.site_url
 WORD = re.compile(r"\w+")
 RESULTS = ".search-result"
 STATUS = "[data-search-status]"
-
-
-@contextlib.contextmanager
-def serve_folder(folder):
-    handler = functools.partial(QuietHandler, directory=str(folder))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def searchable_words(article: dict) -> set[str]:

@@ -1,11 +1,8 @@
 """The reaction form under open articles, and what the build writes for the reaction service."""
 
-import functools
 import json
 import re
 import shutil
-import threading
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -13,7 +10,7 @@ from bs4 import BeautifulSoup
 
 from comments.reactions import MARKERS, MESSAGE_KEYS, PAGE_KEYS
 from tests.support import PRIVATE_DATA, PUBLISH_SITEURL, build_site, publish_site, write_file
-from tests.test_browser import QuietHandler
+from tests.test_browser import serve_folder
 
 ACTION = f"{PUBLISH_SITEURL}/reactie/"
 OPEN = "2024/open-stuk/"
@@ -371,23 +368,16 @@ def test_axe_finds_no_violations_on_the_form_and_the_service_pages(dev, tmp_path
     for name, kind in (("fout", "reaction-message reaction-message--error"),
                        ("goed", "reaction-message")):
         write_file(output / "reactie" / f"{name}.html", filled_in(dev, kind))
-    handler = functools.partial(QuietHandler, directory=str(output))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     from playwright.sync_api import sync_playwright
 
     found = {}
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 390, "height": 844})
-            for path in ("/2024/open-stuk/", "/2024/dicht-stuk/", "/reactie/fout.html",
-                         "/reactie/goed.html", "/reactie/pagina/bedankt.html",
-                         "/reactie/pagina/melding-stoppen.html"):
-                page.goto(f"http://127.0.0.1:{server.server_port}{path}")
-                found[path] = axe_violations(page)
-            browser.close()
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_folder(output) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 390, "height": 844})
+        for path in ("/2024/open-stuk/", "/2024/dicht-stuk/", "/reactie/fout.html",
+                     "/reactie/goed.html", "/reactie/pagina/bedankt.html",
+                     "/reactie/pagina/melding-stoppen.html"):
+            page.goto(url + path)
+            found[path] = axe_violations(page)
+        browser.close()
     assert found == {path: [] for path in found}
