@@ -1,5 +1,6 @@
 """Development settings: relative URLs, drafts previewed under /drafts/."""
 
+import os
 import sys
 from pathlib import Path
 
@@ -122,6 +123,13 @@ ARTICLE_ID_AUTHORITY = "ruimte-en-richting.example"
 # the build within 1.3x of plain Pelican (see README, Benchmark).
 FOLLOW_EDITIONS_MAX = 100
 
+# --- Build ----------------------------------------------------------------------------
+# The parallel plugin converts Markdown and renders pages on every core. One switch,
+# for debugging: ADVIESBLOG_SERIAL=1 in the environment builds in one process and
+# without caches (compiled templates, the rebuild cache of `make serve`).
+SERIAL_BUILD = os.environ.get("ADVIESBLOG_SERIAL", "") not in ("", "0")
+PARALLEL_PROCESSES = 1 if SERIAL_BUILD else 0
+
 # --- Theme and plugins -------------------------------------------------------------
 THEME = str(PROJECT_ROOT / "theme")
 # Pelican's Jinja options plus no freshness check per template lookup: each build
@@ -137,15 +145,17 @@ JINJA_ENVIRONMENT = {
 # is about a tenth of a build. Jinja checks each against the checksum of its source; the
 # folder's name holds what else changes the compiled code (Jinja's version and the
 # options above), so a change of either starts a fresh cache.
-JINJA_ENVIRONMENT["bytecode_cache"] = FileSystemBytecodeCache(str(jinja_cache_folder(
-    PROJECT_ROOT / "cache", JINJA_ENVIRONMENT, "html+xml autoescaped")))
+if not SERIAL_BUILD:
+    JINJA_ENVIRONMENT["bytecode_cache"] = FileSystemBytecodeCache(str(jinja_cache_folder(
+        PROJECT_ROOT / "cache", JINJA_ENVIRONMENT, "html+xml autoescaped")))
 # Pages in the main menu, in this order, by slug; the footer links the privacy page.
 MENU_PAGES = ["over-ons", "contact"]
 FOOTER_PAGES = ["privacy"]
 DISPLAY_CATEGORIES_ON_MENU = False
 PLUGIN_PATHS = [str(PROJECT_ROOT / "plugins")]
 PLUGINS = [
-    "site_nl", "authors", "content_checks", "comments", "feeds", "blog_series", "follow",
+    "site_nl", "authors", "content_checks", "parallel", "comments", "feeds", "blog_series",
+    "follow",
     "pelican.plugins.sitemap",
     # Last: its generator waits for the index, which Pagefind builds meanwhile.
     "search",

@@ -5,7 +5,6 @@ calls into Pelican or a plugin package and holds no logic of its own.
 """
 
 import glob
-import shutil
 import sys
 from pathlib import Path
 
@@ -38,19 +37,9 @@ def publish_in_place(*arguments):
 
     The web server and the follow service read output/ while this runs.
     """
-    live = Path(CONFIG["output"]).resolve()
-    fresh, previous = live.with_name(f"{live.name}.next"), live.with_name(f"{live.name}.old")
-    for folder in (fresh, previous):
-        shutil.rmtree(folder, ignore_errors=True)
-    try:
-        run_pelican(*arguments, output=fresh)
-    except BaseException:
-        shutil.rmtree(fresh, ignore_errors=True)
-        raise
-    if live.exists():
-        live.rename(previous)
-    fresh.rename(live)
-    shutil.rmtree(previous, ignore_errors=True)
+    from adviesblog_common.files import build_beside
+
+    build_beside(CONFIG["output"], lambda fresh: run_pelican(*arguments, output=fresh))
 
 
 @task
@@ -224,11 +213,19 @@ def i18n_update(c):
 
 
 @task(help={"articles": "number of generated articles", "repeats": "builds per variant",
-            "against": "'ours' (our settings, default theme, no plugins) or 'defaults'"})
-def bench(c, articles=1000, repeats=3, against="ours"):
+            "against": "'ours' (our settings, default theme, no plugins) or 'defaults'",
+            "rebuild": "time make serve's rebuild after a save instead (body, title, new article)",
+            "memory": "peak memory of a serial and a parallel build instead"})
+def bench(c, articles=1000, repeats=3, against="ours", rebuild=False, memory=False):
     """Time a full build against plain Pelican on a generated corpus."""
-    c.run(f"{sys.executable} -m bench.run --articles {articles} --repeats {repeats} "
-          f"--against {against}", pty=False)
+    if rebuild:
+        c.run(f"{sys.executable} -m bench.rebuild --articles {articles} --runs {repeats}",
+              pty=False)
+    elif memory:
+        c.run(f"{sys.executable} -m bench.memory --articles {articles}", pty=False)
+    else:
+        c.run(f"{sys.executable} -m bench.run --articles {articles} --repeats {repeats} "
+              f"--against {against}", pty=False)
 
 
 @task(help={"comments": "comments in the generated WordPress export",

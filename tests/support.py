@@ -1,5 +1,6 @@
 """Helpers shared by the test suite: real builds into temp folders, log capture."""
 
+import datetime
 import logging
 import os
 import re
@@ -129,3 +130,38 @@ def private_data_in(folder: Path) -> list[str]:
     """``path: match`` for every email- or IP-like string in any file under ``folder``."""
     return [f"{path}: {match}" for path, data in snapshot(folder).items()
             for match in PRIVATE_DATA.findall(data.decode("utf-8", "replace"))]
+
+
+# What differs between two builds of the same site anyway: the sitemap gives listings
+# the build's time, and Pagefind names its filter and metadata files after hashes that
+# change from run to run (https://github.com/Pagefind/pagefind/issues/638). Its
+# fragments, one per article, are stable and compared.
+BUILD_TIME = re.compile(rb"<lastmod>" + datetime.date.today().isoformat().encode()
+                        + rb"T[^<]*</lastmod>")
+UNSTABLE_PAGEFIND = re.compile(r"^pagefind/(filter/|index/|pagefind\.[^/]*\.pf_meta$"
+                               r"|pagefind-entry\.json$)")
+
+
+def comparable_files(output: Path) -> dict[str, bytes]:
+    """Every file of a built site, with what differs between any two builds masked."""
+    files = {}
+    for path in sorted(output.rglob("*")):
+        relative = path.relative_to(output).as_posix()
+        if not path.is_file():
+            continue
+        if UNSTABLE_PAGEFIND.match(relative):
+            # Compared by name pattern only: one per filter or index chunk.
+            relative = re.sub(r"[0-9a-f]{7,}", "#", relative)
+            files[relative] = files.get(relative, b"") + b"+"
+            continue
+        data = path.read_bytes()
+        files[relative] = BUILD_TIME.sub(b"<lastmod>(build time)</lastmod>", data) \
+            if relative == "sitemap.xml" else data
+    return files
+
+
+def assert_same_site(expected_output: Path, output: Path) -> None:
+    expected, built = comparable_files(expected_output), comparable_files(output)
+    assert sorted(built) == sorted(expected)
+    differing = [name for name in expected if built[name] != expected[name]]
+    assert differing == [], differing

@@ -1,7 +1,9 @@
 """Writing files whole: a reader sees the old file or the new one, never half of one."""
 
 import os
-from collections.abc import Iterable
+import shutil
+from collections.abc import Callable, Iterable
+from pathlib import Path
 
 
 def write_atomically(path: str | os.PathLike, data: bytes | str | Iterable[str]) -> None:
@@ -33,3 +35,24 @@ def write_atomically(path: str | os.PathLike, data: bytes | str | Iterable[str])
         if os.path.exists(temporary):
             os.unlink(temporary)
         raise
+
+
+def build_beside(live: str | os.PathLike, build: Callable[[Path], None]) -> None:
+    """Run ``build`` into a fresh folder beside ``live``, then swap it into ``live``'s place.
+
+    A failed build leaves ``live`` as it was; a web server reading ``live`` meanwhile
+    sees the old site or the new one, never a half-built one.
+    """
+    live = Path(live).resolve()
+    fresh, previous = live.with_name(f"{live.name}.next"), live.with_name(f"{live.name}.old")
+    for folder in (fresh, previous):
+        shutil.rmtree(folder, ignore_errors=True)
+    try:
+        build(fresh)
+    except BaseException:
+        shutil.rmtree(fresh, ignore_errors=True)
+        raise
+    if live.exists():
+        live.rename(previous)
+    fresh.rename(live)
+    shutil.rmtree(previous, ignore_errors=True)

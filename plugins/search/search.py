@@ -156,6 +156,15 @@ def stop_child(pid: str) -> None:
         pass
 
 
+def yield_to_the_build():
+    """In Pagefind's process: run when Pelican's processes leave a core idle.
+
+    They use every core while they render the articles; after that, Pelican writes
+    the listings and feeds on one core, which is when Pagefind then mostly runs.
+    """
+    os.nice(10)
+
+
 class Indexing:
     """One Pagefind run over one build's source documents, in a child process.
 
@@ -193,7 +202,8 @@ class Indexing:
             with open(self.log, "wb") as log:
                 self.process = subprocess.Popen(
                     command, cwd=self.work, stdin=subprocess.DEVNULL, stdout=log,
-                    stderr=subprocess.STDOUT, env=environment)
+                    stderr=subprocess.STDOUT, env=environment,
+                    preexec_fn=yield_to_the_build if hasattr(os, "nice") else None)
             processes.append(self.process)
             (self.work / PID_FILE).write_text(str(self.process.pid))
         except BaseException:

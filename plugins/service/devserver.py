@@ -1,7 +1,7 @@
 """``make serve``: the site, the service (follow and reactions) and a mail catcher on one port.
 
-Pelican rebuilds ``output/`` on every change in a child process, as ``pelican
---autoreload`` does. This process serves the built files, passes the follow
+The builder (``rebuild.py``) rebuilds ``output/`` on every save in a child
+process, and open pages reload by themselves (``livereload.py``). This process serves the built files, passes the follow
 endpoint to the service, and catches every mail the service sends with a local
 SMTP server, readable at ``/_mail/``. So a new user can follow the sample site and
 click the confirmation link without any mail server.
@@ -25,12 +25,14 @@ from werkzeug.wrappers import Request, Response
 
 from .app import create_app
 from .config import ServiceConfig, load
+from .livereload import make_livereload
 from .mailcatcher import make_mailcatcher
 from .outbox import start_outbox_worker
 from .smtp_sink import start_sink
 from .store import open_store
 
 MAIL_PATH = "/_mail"
+LIVE_RELOAD_PATH = "/_livereload"
 NOT_FOUND_PAGE = "404.html"
 
 
@@ -60,21 +62,32 @@ def static_site(output: Path):
     return serve_file
 
 
-def site_app(config: ServiceConfig, store, maildir: Path | None = None, on_mail_queued=None):
-    """The built site with the service at its endpoint and, in development, the mail catcher."""
+def site_app(config: ServiceConfig, store, maildir: Path | None = None, on_mail_queued=None,
+             reload_marker: Path | None = None):
+    """The built site with the service at its endpoint and, in development, the mail catcher.
+
+    With ``reload_marker``, open pages reload each time its content changes (a rebuild).
+    """
     service = create_app(config, store, on_mail_queued=on_mail_queued)
     mounts = {config.endpoint.rstrip("/"): service}
     if config.reactions_endpoint:
         mounts[config.reactions_endpoint.rstrip("/")] = service
     if maildir is not None:
         mounts[MAIL_PATH] = make_mailcatcher(maildir, prefix=f"{MAIL_PATH}/")
+    if reload_marker is not None:
+        mounts[LIVE_RELOAD_PATH] = make_livereload(reload_marker)
     return DispatcherMiddleware(static_site(config.output_path), mounts)
 
 
-def autoreload_build(settings_file: Path, output: Path) -> subprocess.Popen:
-    """Pelican in a child process, rebuilding on every change (its own --autoreload)."""
-    return subprocess.Popen([sys.executable, "-m", "pelican", "-s", str(settings_file),
-                             "--autoreload", "-o", str(output)])
+def start_builder(settings_file: Path, output: Path, marker: Path) -> subprocess.Popen:
+    """The builder (rebuild.py) in a child process: this one serves with threads,
+    and the builder forks to build on every core, which is only safe without them."""
+    plugins = str(Path(__file__).resolve().parent.parent)
+    environment = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        filter(None, [plugins, os.environ.get("PYTHONPATH")])))
+    return subprocess.Popen([sys.executable, "-m", "service.rebuild", "--settings",
+                             str(settings_file), "--output", str(output), "--marker",
+                             str(marker)], env=environment)
 
 
 def stop_on_terminate(signum, frame):
@@ -95,9 +108,10 @@ def serve(settings_file: str, host: str, port: int, smtp_port: int) -> None:
     stop = threading.Event()
     worker = start_outbox_worker(config, store, stop)
     # The port first: if it is taken, nothing is left running.
-    server = make_server(host, port, site_app(config, store, maildir, worker.wake),
-                         threaded=True)
-    builder = autoreload_build(Path(settings_file), config.output_path)
+    marker = config.data_path / "last-build"
+    server = make_server(host, port, site_app(config, store, maildir, worker.wake,
+                                              reload_marker=marker), threaded=True)
+    builder = start_builder(Path(settings_file), config.output_path, marker)
     print(f"Site:          {site_url}/\n"
           f"Mail catcher:  {site_url}{MAIL_PATH}/  (every mail the service sends lands here)\n"
           f"Data:          {config.data_path} (database, caught mail; not in git)\n"

@@ -203,9 +203,13 @@ def freeze_urls(generator):
     Graph, JSON-LD and every card show it.
     """
     for content in generator_contents(generator):
-        content.override_url = content.url
-        content.override_save_as = content.save_as
-        content.summary_text = Markup(content.summary or "").striptags()
+        freeze(content)
+
+
+def freeze(content) -> None:
+    content.override_url = content.url
+    content.override_save_as = content.save_as
+    content.summary_text = Markup(content.summary or "").striptags()
 
 
 def register():

@@ -1,0 +1,160 @@
+"""make serve's builder: after each kind of save, the site equals a full build from scratch.
+
+One builder lives through the whole module, as it does through an editing session:
+each test saves one more change on top of the earlier ones, lets the builder catch
+up, and compares its output with a full build of the same content into an empty
+folder. The saved article's own page is checked right after the quick first step.
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from service.rebuild import LIVE_RELOAD_SCRIPT, Builder
+from tests.support import ROOT, assert_same_site, build_site, copy_content, write_file
+
+ARTICLES = "articles/2023"
+SERIES_PART = f"{ARTICLES}/je-collega-als-klant.md"
+OTHER_PART = f"{ARTICLES}/vragen-stellen-in-plaats-van-vertellen.md"
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("serve")
+    content = copy_content(folder / "content")
+    builder = Builder(str(ROOT / "pelicanconf.py"), folder / "output",
+                      marker=folder / "marker", content=content)
+    assert builder.build()
+    return builder, content, folder
+
+
+def edit(content: Path, relative: str, change) -> str:
+    path = content / relative
+    write_file(path, change(path.read_text(encoding="utf-8")))
+    return str(path)
+
+
+def set_field(name: str, value: str | None):
+    """A change that sets (or, with None, removes) one metadata field."""
+    def change(text: str) -> str:
+        pattern = re.compile(rf"^{name}:.*\n", re.M)
+        if value is None:
+            return pattern.sub("", text, count=1)
+        if pattern.search(text):
+            return pattern.sub(f"{name}: {value}\n", text, count=1)
+        return f"{name}: {value}\n{text}"
+    return change
+
+
+def catch_up_and_compare(session, saved: str, tmp_path) -> None:
+    builder, content, folder = session
+    builder.changed({saved})
+    scratch = build_site("pelicanconf.py", tmp_path / "scratch", PATH=str(content),
+                         DEV_LIVE_RELOAD_SCRIPT=LIVE_RELOAD_SCRIPT)
+    assert not scratch.messages(), scratch.messages()
+    assert_same_site(tmp_path / "scratch", folder / "output")
+
+
+def test_body_edit_shows_at_once_then_the_site_matches_a_full_build(session, tmp_path):
+    builder, content, folder = session
+    saved = edit(content, SERIES_PART, lambda text: text + "\nEen alinea over koffie op de gang.\n")
+    page = builder.preview(saved)
+    assert page == "2023/je-collega-als-klant/index.html"
+    assert "koffie op de gang" in (folder / "output" / page).read_text(encoding="utf-8")
+    assert (folder / "marker").read_text().startswith("page ")
+    catch_up_and_compare(session, saved, tmp_path)
+    assert (folder / "marker").read_text().startswith("site ")
+
+
+def test_title_edit_moves_the_page_and_updates_every_list(session, tmp_path):
+    builder, content, folder = session
+    saved = edit(content, OTHER_PART, set_field("Title", "Vragen stellen werkt beter"))
+    page = builder.preview(saved)
+    assert page == "2023/vragen-stellen-werkt-beter/index.html"
+    catch_up_and_compare(session, saved, tmp_path)
+    output = folder / "output"
+    assert not (output / "2023" / "vragen-stellen-in-plaats-van-vertellen").exists()
+    assert "Vragen stellen werkt beter" in (output / "archief" / "index.html").read_text(
+        encoding="utf-8")
+
+
+def test_date_edit(session, tmp_path):
+    _, content, _ = session
+    saved = edit(content, SERIES_PART, set_field("Date", "2022-03-01 09:00"))
+    catch_up_and_compare(session, saved, tmp_path)
+
+
+def test_tag_edit(session, tmp_path):
+    _, content, folder = session
+    saved = edit(content, SERIES_PART, set_field("Tags", "samenwerken, koffie"))
+    catch_up_and_compare(session, saved, tmp_path)
+    assert (folder / "output" / "tag" / "koffie" / "index.html").is_file()
+
+
+def test_series_edit(session, tmp_path):
+    _, content, _ = session
+    saved = edit(content, OTHER_PART, set_field("Series_index", "5"))
+    catch_up_and_compare(session, saved, tmp_path)
+
+
+def test_status_edit_to_draft(session, tmp_path):
+    _, content, folder = session
+    # No other article links to this one: a link to a draft is a content error.
+    saved = edit(content, "articles/2025/samen-beslissen-zonder-eindeloos-overleg.md",
+                 set_field("Status", "draft"))
+    catch_up_and_compare(session, saved, tmp_path)
+    assert not (folder / "output" / "2025" / "samen-beslissen-zonder-eindeloos-overleg").exists()
+    assert (folder / "output" / "drafts" / "samen-beslissen-zonder-eindeloos-overleg").is_dir()
+
+
+def test_new_article(session, tmp_path):
+    builder, content, folder = session
+    saved = str(write_file(content / "articles" / "2025" / "koffie-als-overleg.md",
+                           "Title: Koffie als overleg\nDate: 2025-05-05 09:00\n"
+                           "Author: marloes-verhagen\nCategory: Samenwerken\nTags: overleg\n\n"
+                           "Het beste overleg van de week vindt plaats bij het koffieapparaat.\n"))
+    assert builder.preview(saved) == "2025/koffie-als-overleg/index.html"
+    catch_up_and_compare(session, saved, tmp_path)
+
+
+def test_deleted_article(session, tmp_path):
+    builder, content, folder = session
+    removed = content / "articles" / "2025" / "koffie-als-overleg.md"
+    removed.unlink()
+    assert builder.preview(str(removed)) is None
+    catch_up_and_compare(session, str(removed), tmp_path)
+    assert not (folder / "output" / "2025" / "koffie-als-overleg").exists()
+
+
+def test_a_content_error_names_the_file_and_keeps_the_last_good_site(session, tmp_path, capsys):
+    builder, content, folder = session
+    saved = edit(content, OTHER_PART, set_field("Date", "morgen"))
+    before = (folder / "output" / "index.html").read_bytes()
+    builder.changed({saved})
+    printed = capsys.readouterr().out
+    assert "error" in printed and "the messages above name the file" in printed
+    # An error still publishes the rest (as `make build` does); the broken article is
+    # left out, and the next good save brings it back.
+    assert (folder / "output" / "index.html").read_bytes() != before
+    fixed = edit(content, OTHER_PART, set_field("Date", "2023-10-24 09:00"))
+    catch_up_and_compare(session, fixed, tmp_path)
+
+
+def test_a_template_error_says_which_template_and_keeps_the_site(session, tmp_path, capsys):
+    builder, _, folder = session
+    theme = tmp_path / "theme"
+    import shutil
+    shutil.copytree(ROOT / "theme", theme)
+    base = theme / "templates" / "base.html"
+    write_file(base, base.read_text(encoding="utf-8").replace("{% block footer %}",
+                                                              "{% if %}{% block footer %}", 1))
+    before = (folder / "output" / "index.html").read_bytes()
+    builder.settings["THEME"] = str(theme)
+    try:
+        assert not builder.build()
+    finally:
+        builder.settings["THEME"] = str(ROOT / "theme")
+    printed = capsys.readouterr().out
+    assert "The build failed" in printed and "base.html" in printed
+    assert (folder / "output" / "index.html").read_bytes() == before
