@@ -2,7 +2,6 @@
 
 import gc
 import logging
-import sys
 import threading
 
 
@@ -18,20 +17,33 @@ def forking_is_safe() -> bool:
                for thread in threading.enumerate())
 
 
-def settle_child(level: int | None = None) -> None:
+class ChildLog(logging.Handler):
+    """In a forked child: notes a warning or an error instead of printing it.
+
+    A child that has something to say stops, and Pelican's process does that piece
+    of work again itself: it then logs the message as a serial build would, through
+    its own handlers (counted, fatal with ``--fatal``, shown once).
+    """
+
+    def __init__(self):
+        super().__init__(level=logging.WARNING)
+        self.warned = False
+
+    def emit(self, record):
+        self.warned = True
+
+
+def settle_child() -> ChildLog:
     """First thing in a forked child.
 
     The collector leaves the parent's objects alone: walking them would copy every
-    page of the parent's memory into the child. And logging goes to stderr
-    directly, not through Pelican's Rich console, whose lock the spinner may have
-    held when the build forked.
+    page of the parent's memory into the child. And nothing goes through Pelican's
+    Rich console, whose lock the spinner may have held when the build forked.
     """
     gc.freeze()
     root = logging.getLogger()
-    if level is not None:
-        root.setLevel(level)
     for handler in list(root.handlers):
         root.removeHandler(handler)
-    plain = logging.StreamHandler(sys.stderr)
-    plain.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
-    root.addHandler(plain)
+    log = ChildLog()
+    root.addHandler(log)
+    return log

@@ -12,7 +12,12 @@ formatted field (``Summary``) with the ``meta`` preprocessor off. It keeps one
 Markdown instance for the text and one for the fields and resets them between files,
 which is what Python-Markdown offers for converting many documents; making one per
 file, as Pelican does, is a sixth of the conversion time. A file a worker cannot
-convert is read by Pelican itself, so its error reads as in a serial build.
+convert, or that makes Markdown log a warning, is read by Pelican itself, so its
+error or warning reads as in a serial build.
+
+``Conversions`` is what the reader asks. In ``make serve``'s builder it also
+remembers each file's conversion by the file's digest, so a rebuild converts only
+the files that changed.
 """
 
 import hashlib
@@ -65,12 +70,17 @@ _worker = {}
 
 
 def start_worker(markdown_settings: dict, formatted_fields) -> None:
-    settle_child()
+    _worker["log"] = settle_child()
     _worker["converter"] = MarkdownConverter(markdown_settings, formatted_fields)
 
 
 def convert_in_worker(path: str) -> tuple:
-    return path, _worker["converter"].convert(path)
+    converted = _worker["converter"].convert(path)
+    if _worker["log"].warned:
+        # Pelican converts this file itself, and logs what Markdown had to say.
+        _worker["log"].warned = False
+        converted = None
+    return path, converted
 
 
 class ConvertedFields:

@@ -1,17 +1,18 @@
-"""A full build on every core: Markdown converted by worker processes, article pages
-rendered by two.
+"""A full build on every core: Markdown converted by worker processes, the article
+generator's pages rendered by two.
 
-Pelican builds on one core. Converting Markdown is about half of a build and
-rendering the article pages a quarter, and both are the same work whichever process
-does it. This plugin moves them to forked processes and leaves everything else, and
-every object the plugins and templates see, in Pelican's own process; the output is
-byte for byte that of a serial build (``tests/test_parallel_build.py``).
+Pelican builds on one core. Converting Markdown is about half of a serial build and
+rendering the article generator's pages (articles, lists, archives) most of the
+rest, and both are the same work whichever process does it. This plugin moves them
+to forked processes (``markdown_pool.py``, ``split_writing.py``) and leaves
+everything else, and every object the plugins and templates see, in Pelican's own
+process; the output is byte for byte that of a serial build (``test_parallel.py``).
 
 ``PARALLEL_PROCESSES = 1`` builds serially; ``ADVIESBLOG_SERIAL=1`` in the
 environment sets it, and turns the caches off, for debugging (see pelicanconf.py).
-Only a process without other threads forks: forking one that has threads can
-deadlock the child, so such a process (a test run with a server in it) builds
-serially.
+Only a process without other threads (``forking.py``) forks: forking one that has
+threads can deadlock the child, so such a process (a test run with a server in it)
+builds serially.
 """
 
 import logging

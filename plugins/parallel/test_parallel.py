@@ -21,7 +21,7 @@ FORKED = ("parallel: converting", "parallel: rendering")
 
 
 def build(content: Path, output: Path, *settings: str, theme: Path | None = None,
-          check: bool = True) -> subprocess.CompletedProcess:
+          check: bool = True, settings_file: str = "publishconf.py") -> subprocess.CompletedProcess:
     overrides = [f'PATH="{content}"', f'SITEURL="{PUBLISH_SITEURL}"',
                  f'FEED_DOMAIN="{PUBLISH_SITEURL}"', *settings]
     if theme:
@@ -29,7 +29,7 @@ def build(content: Path, output: Path, *settings: str, theme: Path | None = None
     environment = dict(os.environ, COLUMNS="400")
     environment.pop("ADVIESBLOG_SERIAL", None)
     finished = subprocess.run(
-        [sys.executable, "-m", "pelican", "-s", str(ROOT / "publishconf.py"), "-v",
+        [sys.executable, "-m", "pelican", "-s", str(ROOT / settings_file), "-v",
          "-o", str(output), "-e", *overrides],
         cwd=ROOT, capture_output=True, text=True, timeout=300, env=environment)
     if check:
@@ -42,10 +42,13 @@ def log_of(finished: subprocess.CompletedProcess) -> str:
     return finished.stdout + finished.stderr
 
 
-def serial_and_parallel(content: Path, tmp_path: Path, *settings: str) -> tuple[Path, Path]:
+def serial_and_parallel(content: Path, tmp_path: Path, *settings: str,
+                        settings_file: str = "publishconf.py") -> tuple[Path, Path]:
     serial, parallel = tmp_path / "serial", tmp_path / "parallel"
-    serial_log = log_of(build(content, serial, "PARALLEL_PROCESSES=1", *settings))
-    parallel_log = log_of(build(content, parallel, "PARALLEL_PROCESSES=2", *settings))
+    serial_log = log_of(build(content, serial, "PARALLEL_PROCESSES=1", *settings,
+                              settings_file=settings_file))
+    parallel_log = log_of(build(content, parallel, "PARALLEL_PROCESSES=2", *settings,
+                                settings_file=settings_file))
     assert not any(line in serial_log for line in FORKED)
     for line in FORKED:
         assert line in parallel_log, f"the parallel build did not fork: {line!r} not logged"
@@ -64,6 +67,16 @@ def test_bench_corpus_parallel_equals_serial(tmp_path):
     serial, parallel = serial_and_parallel(content, tmp_path)
     articles = list(parallel.glob("20*/*/index.html"))
     assert len(articles) == 120
+    assert_same_site(serial, parallel)
+
+
+def test_dev_settings_parallel_equals_serial(tmp_path):
+    # Relative URLs: each page's links depend on where it is written.
+    content = generate(tmp_path / "content", 80)
+    write_file(content / "articles" / "2012" / "concept.md",
+               "Title: Een concept\nDate: 2012-02-01 09:00\nStatus: draft\n\nNog niet af.\n")
+    serial, parallel = serial_and_parallel(content, tmp_path, settings_file="pelicanconf.py")
+    assert (parallel / "drafts" / "een-concept" / "index.html").is_file()
     assert_same_site(serial, parallel)
 
 
