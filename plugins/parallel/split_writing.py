@@ -112,7 +112,9 @@ class WritingSplit:
                 self._frames.put(frame)
                 if frame == END:
                     return
-        except (EOFError, OSError):
+        except Exception:
+            # The child is gone, or Pelican's process closed the pipe (abandon): no
+            # more pages come, and whoever waits for one renders it itself.
             self._frames.put(END)
 
     def rendered(self, output_file: str):

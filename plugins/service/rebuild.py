@@ -31,7 +31,7 @@ from pelican.contents import Article
 from pelican.log import init as init_logging
 from pelican.readers import MarkdownReader
 from pelican.settings import read_settings
-from pelican.utils import FileChangeFilter, get_relative_path, path_to_url
+from pelican.utils import FileChangeFilter, get_relative_path, path_to_url, sanitised_join
 
 from adviesblog_common.contents import generator_contents
 from adviesblog_common.files import build_beside, write_atomically
@@ -144,9 +144,9 @@ class Builder:
         if generator is None or not path.endswith(MARKDOWN_SUFFIXES) or not os.path.isfile(path):
             return None
         relative = os.path.relpath(path, generator.path)
-        if relative.startswith(os.pardir) or not any(
-                relative == folder or relative.startswith(folder.rstrip("/") + os.sep)
-                for folder in generator.settings["ARTICLE_PATHS"]):
+        settings = generator.settings
+        if relative.startswith(os.pardir) or not under(relative, settings["ARTICLE_PATHS"]) \
+                or under(relative, settings["ARTICLE_EXCLUDES"]):
             return None
         article = generator.readers.read_file(
             base_path=generator.path, path=relative, content_class=Article,
@@ -161,7 +161,9 @@ class Builder:
             if name not in vars(article) and name not in FROZEN:
                 setattr(article, name, value)
         freeze(article)
-        write_atomically(self.output / article.save_as, render_article(generator, article))
+        # Pelican's own check: a page is written inside the output, or not at all.
+        write_atomically(sanitised_join(str(self.output), article.save_as),
+                         render_article(generator, article))
         self.mark("page")
         return article.save_as
 
@@ -207,6 +209,15 @@ class Builder:
     @staticmethod
     def say(message: str) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def under(relative: str, folders) -> bool:
+    """Whether ``relative`` (to the content folder) is in one of ``folders``, as Pelican reads them."""
+    for folder in folders:
+        folder = folder.strip("/")
+        if folder in ("", ".") or relative == folder or relative.startswith(folder + os.sep):
+            return True
+    return False
 
 
 def describe(error: BaseException) -> str:

@@ -118,6 +118,14 @@ def test_new_article(session, tmp_path):
     catch_up_and_compare(session, saved, tmp_path)
 
 
+def test_only_articles_are_previewed(session):
+    builder, content, _ = session
+    for path in (content / "authors" / "marloes-verhagen.md", content / "pages" / "contact.md",
+                 ROOT / "pelicanconf.py"):
+        assert path.is_file()
+        assert builder.preview(str(path)) is None
+
+
 def test_deleted_article(session, tmp_path):
     builder, content, folder = session
     removed = content / "articles" / "2025" / "koffie-als-overleg.md"
