@@ -83,8 +83,9 @@ def save(kind: str, content: Path, token: str) -> tuple[Path, str]:
             f"Author: eva-de-boer\nCategory: Samenwerken\nTags: overleg\n\n"
             f"Een nieuw artikel over samenwerken, met {token}.\n", encoding="utf-8")
         return source, f"2013/{token}/index.html"
-    number = 500 if kind == "body" else 600
-    source = next(content.glob(f"articles/*/artikel-{number:05d}.md"))
+    articles = sorted(content.glob("articles/*/artikel-*.md"))
+    # One article for the body edits, another for the title edits, mid-corpus.
+    source = articles[len(articles) // 2 if kind == "body" else len(articles) * 3 // 5]
     text = source.read_text(encoding="utf-8")
     if kind == "body":
         text += f"\nEen extra alinea met {token}.\n"

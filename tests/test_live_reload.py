@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import make_server
 
@@ -269,3 +270,17 @@ def test_only_the_make_serve_build_has_the_script(dev_site, tmp_path):
         scripts = live_reload_scripts(site.soup(str(path.relative_to(site.output))))
         assert len(scripts) == 1, path
         assert scripts[0]["src"] == SCRIPT_URL and scripts[0].has_attr("defer"), path
+
+
+def test_the_not_found_page_at_any_address_links_from_the_root(dev_site):
+    # After a title change the open page reloads at an address that no longer exists.
+    with serving(static_site(dev_site.output)) as base:
+        connection = http.client.HTTPConnection(base.removeprefix("http://"), timeout=5)
+        connection.request("GET", "/2024/een-oude-titel/")
+        response = connection.getresponse()
+        body = response.read().decode("utf-8")
+    assert response.status == 404
+    soup = BeautifulSoup(body, "html.parser")
+    stylesheet = soup.find("link", rel="stylesheet")["href"]
+    assert stylesheet.startswith("/theme/"), stylesheet
+    assert all(not link["href"].startswith("./") for link in soup.find_all("a", href=True))

@@ -53,7 +53,10 @@ def static_site(output: Path):
         if path is None or not os.path.isfile(path):
             page = output / NOT_FOUND_PAGE
             body = page.read_bytes() if page.is_file() else b"Niet gevonden\n"
-            return Response(body, status=404, mimetype="text/html")
+            # The development build links relative to each page ("./theme/…"), and this
+            # page is served at any address (say an article's old one, after its title
+            # changed and the page reloaded): its links are made to start at the root.
+            return Response(body.replace(b'="./', b'="/'), status=404, mimetype="text/html")
         mimetype = mimetypes.guess_type(path)[0] or "application/octet-stream"
         with open(path, "rb") as handle:
             return Response(handle.read(), mimetype=mimetype,

@@ -21,8 +21,10 @@ which file failed and why; the site then stays as the last good build left it.
 """
 
 import argparse
+import gc
 import logging
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -43,6 +45,9 @@ LIVE_RELOAD_SCRIPT = "/_livereload/script.js"
 # The attributes a build gives an article after reading it, the preview takes from the
 # article's last build, except these: site_nl's ``freeze`` makes them from the saved file.
 FROZEN = {"override_url", "override_save_as", "summary_text"}
+TEMPLATE_SUFFIXES = (".html", ".xml", ".txt")
+# How often the settings file is looked at, in milliseconds.
+SETTINGS_LOOK_MS = 500
 MARKDOWN_SUFFIXES = tuple(f".{extension}" for extension in MarkdownReader.file_extensions)
 
 
@@ -92,13 +97,21 @@ class Builder:
         self.builds = 0
         self.articles = None  # the article generator of the last good build
         self._articles_of_build = None
+        self.settings = None  # None while the settings file cannot be read
         signals.article_generator_finalized.connect(self._keep_articles)
         self.load_settings()
 
-    def load_settings(self):
-        self.settings = read_settings(self.settings_file, override={
-            "OUTPUT_PATH": str(self.output), **self.overrides})
+    def load_settings(self) -> bool:
         self.articles = None
+        try:
+            self.settings = read_settings(self.settings_file, override={
+                "OUTPUT_PATH": str(self.output), **self.overrides})
+        except Exception as error:
+            self.settings = None
+            self.say(f"{describe(error)}. Nothing is built until the settings file is "
+                     "fixed and saved.")
+            return False
+        return True
 
     def _keep_articles(self, generator):
         self._articles_of_build = generator
@@ -106,6 +119,8 @@ class Builder:
     # --- the whole site ------------------------------------------------------------
     def build(self) -> bool:
         """Build the whole site afresh and put it in place; whether it went without errors."""
+        if self.settings is None:
+            return False
         started = time.perf_counter()
         errors = ErrorCount()
         logging.getLogger().addHandler(errors)
@@ -115,6 +130,7 @@ class Builder:
         except Exception as error:  # Pelican's own autoreload keeps going, as this does
             self.say(f"The build failed: {describe(error)}. The site is as the last "
                      "good build left it; fix it and save again.")
+            self._clear_failed_build()
             return False
         finally:
             logging.getLogger().removeHandler(errors)
@@ -129,6 +145,13 @@ class Builder:
         else:
             self.say(f"Built the site in {seconds:.1f} s.")
         return not errors.count
+
+    def _clear_failed_build(self) -> None:
+        # The failed build's objects still hold its Pagefind run; letting them go runs
+        # its finalizer, which stops and reaps Pagefind and removes its working folder.
+        self._articles_of_build = None
+        gc.collect()
+        shutil.rmtree(self.output.with_name(f"{self.output.name}.next"), ignore_errors=True)
 
     def _build_into(self, fresh: Path):
         self.settings["OUTPUT_PATH"] = str(fresh)
@@ -153,7 +176,9 @@ class Builder:
             context=generator.context, preread_signal=signals.article_generator_preread,
             preread_sender=generator, context_signal=signals.article_generator_context,
             context_sender=generator)
-        if article.status not in ("published", "hidden", "draft") or not article.save_as:
+        # A file with a content error comes back as Pelican's stub for a skipped file.
+        if not isinstance(article, Article) or not article.save_as or \
+                article.status not in ("published", "hidden", "draft"):
             return None
         earlier = next((known for known in generator_contents(generator)
                         if known.source_path == article.source_path), None)
@@ -172,34 +197,56 @@ class Builder:
         """Bring the site up to date with the saved ``paths``."""
         if self.settings_file in paths:
             self.say("The settings changed; building the whole site again.")
-            self.load_settings()
+            if not self.load_settings():
+                return
+        elif self.settings is None:
+            return
         else:
             for path in sorted(paths):
-                started = time.perf_counter()
-                try:
-                    page = self.preview(path)
-                except Exception as error:
-                    self.say(f"{os.path.relpath(path)}: {describe(error)}")
-                    continue
-                if page:
-                    self.say(f"Updated {page} in {time.perf_counter() - started:.2f} s; "
-                             "now the rest of the site.")
+                self.show_preview(path)
         self.build()
 
+    def show_preview(self, path: str) -> None:
+        """The preview, quietly: what is wrong with the file, the full build says next."""
+        started = time.perf_counter()
+        logging.disable(logging.CRITICAL)
+        try:
+            page = self.preview(path)
+        except Exception as error:
+            logger.debug("no preview of %s: %s", path, describe(error))
+            return
+        finally:
+            logging.disable(logging.NOTSET)
+        if page:
+            self.say(f"Updated {page} in {time.perf_counter() - started:.2f} s; "
+                     "now the rest of the site.")
+
     def watched_paths(self) -> list[str]:
-        settings = self.settings
-        candidates = [self.settings_file, settings["THEME"], settings["PATH"]]
-        return [os.path.abspath(path) for path in candidates if os.path.exists(path)]
+        settings = self.settings or {}
+        candidates = [settings.get("THEME"), settings.get("PATH")]
+        return [os.path.abspath(path) for path in candidates if path and os.path.exists(path)]
 
     def watch(self) -> None:
+        """Build, then rebuild on every change until interrupted."""
         import watchfiles
 
         self.build()
-        changes = watchfiles.watch(
-            *self.watched_paths(), step=20, rust_timeout=0,
-            watch_filter=FileChangeFilter(self.settings.get("IGNORE_FILES", [])))
-        for batch in changes:
-            self.changed({os.path.abspath(path) for _, path in batch})
+        while True:
+            paths = self.watched_paths() or [os.path.dirname(self.settings_file)]
+            settings_stamp = file_stamp(self.settings_file)
+            # The settings file is not watched but looked at: an editor that saves by
+            # renaming would leave a watch on the old file, and changes unseen.
+            for batch in watchfiles.watch(
+                    *paths, step=20, rust_timeout=SETTINGS_LOOK_MS, yield_on_timeout=True,
+                    watch_filter=FileChangeFilter((self.settings or {}).get("IGNORE_FILES", []))):
+                changed = {os.path.abspath(path) for _, path in batch}
+                if file_stamp(self.settings_file) != settings_stamp:
+                    settings_stamp = file_stamp(self.settings_file)
+                    changed.add(self.settings_file)
+                if changed:
+                    self.changed(changed)
+                if (self.watched_paths() or paths) != paths:
+                    break
 
     # --- telling the author and the browser --------------------------------------------
     def mark(self, step: str) -> None:
@@ -209,6 +256,14 @@ class Builder:
     @staticmethod
     def say(message: str) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def file_stamp(path: str):
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_ino, stat.st_size
 
 
 def under(relative: str, folders) -> bool:
@@ -221,11 +276,20 @@ def under(relative: str, folders) -> bool:
 
 
 def describe(error: BaseException) -> str:
-    """What went wrong, with the template file and line when Jinja knows them."""
-    where = getattr(error, "filename", None)
-    line = getattr(error, "lineno", None)
-    place = f"{where}, line {line}: " if where and line else f"{where}: " if where else ""
-    return f"{place}{type(error).__name__}: {error}"
+    """What went wrong, and where: the file and line (of a template, as Jinja shows them
+    in its tracebacks), relative to the current folder."""
+    where, line = getattr(error, "filename", None), getattr(error, "lineno", None)
+    if not where:
+        traceback = error.__traceback__
+        while traceback is not None:
+            name = traceback.tb_frame.f_code.co_filename
+            if name.endswith(TEMPLATE_SUFFIXES) and os.path.isfile(name):
+                where, line = name, traceback.tb_lineno
+            traceback = traceback.tb_next
+    place = ""
+    if where:
+        place = f"{os.path.relpath(where)}, line {line}: " if line else f"{os.path.relpath(where)}: "
+    return f"{place}{type(error).__name__}: {str(error).rstrip('.')}"
 
 
 def main(argv=None) -> None:

@@ -7,6 +7,7 @@ folder. The saved article's own page is checked right after the quick first step
 """
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -139,6 +140,8 @@ def test_a_content_error_names_the_file_and_keeps_the_last_good_site(session, tm
     builder, content, folder = session
     saved = edit(content, OTHER_PART, set_field("Date", "morgen"))
     before = (folder / "output" / "index.html").read_bytes()
+    # No preview of a file with an error; the full build names it.
+    assert builder.preview(saved) is None
     builder.changed({saved})
     printed = capsys.readouterr().out
     assert "error" in printed and "the messages above name the file" in printed
@@ -149,14 +152,17 @@ def test_a_content_error_names_the_file_and_keeps_the_last_good_site(session, tm
     catch_up_and_compare(session, fixed, tmp_path)
 
 
-def test_a_template_error_says_which_template_and_keeps_the_site(session, tmp_path, capsys):
+@pytest.mark.parametrize("broken", ["{% if %}", "{{ no_such_thing.attribute }}"],
+                         ids=["syntax", "runtime"])
+def test_a_template_error_says_which_template_and_keeps_the_site(session, tmp_path, capsys,
+                                                                 broken):
     builder, _, folder = session
     theme = tmp_path / "theme"
-    import shutil
     shutil.copytree(ROOT / "theme", theme)
     base = theme / "templates" / "base.html"
-    write_file(base, base.read_text(encoding="utf-8").replace("{% block footer %}",
-                                                              "{% if %}{% block footer %}", 1))
+    write_file(base, base.read_text(encoding="utf-8").replace(
+        "{% block footer %}", broken + "{% block footer %}", 1))
+    line = 1 + base.read_text(encoding="utf-8").split(broken)[0].count("\n")
     before = (folder / "output" / "index.html").read_bytes()
     builder.settings["THEME"] = str(theme)
     try:
@@ -164,5 +170,29 @@ def test_a_template_error_says_which_template_and_keeps_the_site(session, tmp_pa
     finally:
         builder.settings["THEME"] = str(ROOT / "theme")
     printed = capsys.readouterr().out
-    assert "The build failed" in printed and "base.html" in printed
+    assert "The build failed: " in printed
+    assert f"templates/base.html, line {line}: " in printed, printed
     assert (folder / "output" / "index.html").read_bytes() == before
+    assert not (folder / "output.next").exists()
+
+
+def test_a_broken_settings_file_waits_for_the_fix(tmp_path, capsys):
+    settings = write_file(tmp_path / "instellingen.py",
+                          f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n"
+                          "from pelicanconf import *\n")
+    content = copy_content(tmp_path / "content")
+    builder = Builder(str(settings), tmp_path / "output", content=content)
+    assert builder.build()
+    write_file(settings, settings.read_text(encoding="utf-8") + "SITENAME = (\n")
+    builder.changed({str(settings)})
+    printed = capsys.readouterr().out
+    assert "instellingen.py, line 4: SyntaxError" in printed
+    assert "Nothing is built until the settings file is fixed" in printed
+    # An article saved meanwhile waits too; the fix builds everything.
+    builder.changed({str(content / SERIES_PART)})
+    assert "Built the site" not in capsys.readouterr().out
+    write_file(settings, settings.read_text(encoding="utf-8").replace(
+        "SITENAME = (\n", "SITENAME = 'Koffie & Co'\n"))
+    builder.changed({str(settings)})
+    assert "Built the site in" in capsys.readouterr().out
+    assert "Koffie &amp; Co" in (tmp_path / "output" / "index.html").read_text(encoding="utf-8")
