@@ -178,7 +178,7 @@ def test_make_serve_composition_serves_the_script_and_the_stream(tmp_path, site_
             assert script.headers["Content-Type"] == "text/javascript; charset=utf-8"
             assert script.headers["Cache-Control"] == "no-cache"
             assert len(body) < 1024
-            assert f'new EventSource("{EVENTS_URL}")' in body.decode("utf-8")
+            assert f'new EventSource("{EVENTS_URL}" + "?since=" + since)' in body.decode("utf-8")
             assert b"location.reload()" in body
             connection.close()
 
@@ -215,7 +215,7 @@ def test_an_open_page_reloads_once_when_the_marker_changes(browser, site_folder,
         page.on("console", lambda m: m.type == "error" and errors.append(m.text))
 
         def stream_opened():
-            return page.expect_response(lambda r: r.url == url + EVENTS_URL)
+            return page.expect_response(lambda r: r.url.startswith(url + EVENTS_URL + "?since="))
 
         # The stream's headers come after the server read the marker: from then on no
         # rebuild is missed.
@@ -247,7 +247,7 @@ def test_without_event_source_the_script_does_nothing(browser, site_folder, mark
         page.wait_for_load_state("load")
         assert page.evaluate("'EventSource' in window") is False
         assert url + SCRIPT_URL in requested
-        assert url + EVENTS_URL not in requested
+        assert not [address for address in requested if address.startswith(url + EVENTS_URL)]
         assert errors == []
         context.close()
 
@@ -284,3 +284,24 @@ def test_the_not_found_page_at_any_address_links_from_the_root(dev_site):
     stylesheet = soup.find("link", rel="stylesheet")["href"]
     assert stylesheet.startswith("/theme/"), stylesheet
     assert all(not link["href"].startswith("./") for link in soup.find_all("a", href=True))
+
+
+def test_a_rebuild_between_page_load_and_stream_reloads_at_once(site_folder, marker):
+    write_marker(marker, "site 1")
+    written_ms = marker.stat().st_mtime_ns // 1_000_000
+    with serving(site_with_live_reload(site_folder, marker)) as url:
+        # The page began to load before the marker was written: reload straight away.
+        early = Stream(url, f"{EVENTS_URL}?since={written_ms - 1000}")
+        try:
+            assert early.next() == {"comment": "connected"}
+            assert early.next() == {"event": "reload", "data": "site 1"}
+        finally:
+            early.close()
+        # A page that began after it waits for the next rebuild.
+        late = Stream(url, f"{EVENTS_URL}?since={written_ms + 1000}")
+        try:
+            assert late.next() == {"comment": "connected"}
+            write_marker(marker, "site 2")
+            assert late.next() == {"event": "reload", "data": "site 2"}
+        finally:
+            late.close()

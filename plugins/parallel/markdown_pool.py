@@ -21,13 +21,16 @@ the files that changed.
 """
 
 import hashlib
+import io
 import logging
 import re
 import weakref
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 from markdown import Markdown
 from pelican.readers import MarkdownReader
-from pelican.utils import SafeDatetime, pelican_open
+from pelican.utils import SafeDatetime
 
 from .forking import settle_child
 
@@ -35,6 +38,19 @@ logger = logging.getLogger(__name__)
 
 # "2017-06-29" or "2017-06-29 10:30(:00)": what authors write, read without dateutil.
 PLAIN_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?")
+
+def file_digest(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+def digest_of(path: str) -> bytes | None:
+    """The digest of the file's bytes now; None if it cannot be read (Pelican says why)."""
+    try:
+        with open(path, "rb") as source:
+            return file_digest(source.read())
+    except OSError:
+        return None
+
 
 class MarkdownConverter:
     """Converts files as ``MarkdownReader.read`` does, reusing two Markdown instances."""
@@ -46,12 +62,19 @@ class MarkdownConverter:
         # As Pelican does for formatted fields: a Summary's first line is no metadata.
         self._fields.preprocessors.deregister("meta")
 
-    def convert(self, path: str):
-        """``(content, meta, fields)`` of ``path``, or None for Pelican to read it itself."""
+    def convert(self, path: str) -> tuple:
+        """``(digest, (content, meta, fields))`` of the bytes converted; the conversion is
+        None for Pelican to read the file itself."""
         try:
+            with open(path, "rb") as source:
+                data = source.read()
+        except OSError:
+            return None, None
+        try:
+            # Decoded as pelican_open reads it: UTF-8, a BOM dropped, newlines unified.
+            text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig").read()
             self._text.reset()
-            with pelican_open(path) as text:
-                content = self._text.convert(text)
+            content = self._text.convert(text)
             meta = getattr(self._text, "Meta", None)
             fields = {}
             for name, value in (meta or {}).items():
@@ -61,8 +84,8 @@ class MarkdownConverter:
                     fields[source] = self._fields.convert(source)
         except (Exception, RecursionError):
             # Pelican reads this file itself and reports what is wrong with it.
-            return None
-        return content, meta, fields
+            return None, None
+        return file_digest(data), (content, meta, fields)
 
 
 # A worker process's converter; a worker lives for one build.
@@ -71,16 +94,22 @@ _worker = {}
 
 def start_worker(markdown_settings: dict, formatted_fields) -> None:
     _worker["log"] = settle_child()
-    _worker["converter"] = MarkdownConverter(markdown_settings, formatted_fields)
+    try:
+        _worker["converter"] = MarkdownConverter(markdown_settings, formatted_fields)
+    except Exception:
+        # Settings Markdown cannot work with (an extension that is not there): Pelican
+        # reads every file itself, and reports it as a serial build does.
+        _worker["converter"] = None
 
 
 def convert_in_worker(path: str) -> tuple:
-    converted = _worker["converter"].convert(path)
+    converter = _worker["converter"]
+    digest, converted = converter.convert(path) if converter else (None, None)
     if _worker["log"].warned:
         # Pelican converts this file itself, and logs what Markdown had to say.
         _worker["log"].warned = False
         converted = None
-    return path, converted
+    return path, digest, converted
 
 
 class ConvertedFields:
@@ -107,49 +136,54 @@ class ConvertedFields:
 
 
 class MarkdownPool:
-    """Workers converting ``paths`` in order; ``take(path)`` waits for one file's result."""
+    """Workers converting ``paths`` in order; ``take(path)`` waits for one file's result.
+
+    If a worker dies (killed, out of memory), the pool is broken: every file not yet
+    converted is then read by Pelican itself, as in a serial build.
+    """
 
     def __init__(self, context, paths: list, markdown_settings: dict, formatted_fields,
                  processes: int):
         self._waiting = set(paths)
         self._ready = {}
-        self._pool = context.Pool(processes, initializer=start_worker,
-                                  initargs=(markdown_settings, formatted_fields))
+        self._pool = ProcessPoolExecutor(processes, mp_context=context, initializer=start_worker,
+                                         initargs=(markdown_settings, formatted_fields))
         # A build that stops halfway must not leave workers behind.
-        self._stop = weakref.finalize(self, self._pool.terminate)
+        self._stop = weakref.finalize(self, self._pool.shutdown, wait=False,
+                                      cancel_futures=True)
         chunk = max(1, min(16, len(paths) // (processes * 8)))
-        self._results = self._pool.imap(convert_in_worker, paths, chunksize=chunk)
+        self._results = self._pool.map(convert_in_worker, paths, chunksize=chunk)
 
-    def take(self, path: str):
-        """The converted ``(content, meta, fields)`` of ``path``, or None to read it here."""
+    def take(self, path: str) -> tuple:
+        """``(digest, conversion)`` of ``path``; the conversion is None to read it here."""
         if path not in self._waiting:
-            return None
+            return None, None
         while path not in self._ready:
-            done, converted = next(self._results)
-            self._ready[done] = converted
+            try:
+                done, digest, converted = next(self._results)
+            except BrokenProcessPool:
+                logger.debug("parallel: a Markdown worker died; reading the rest serially")
+                self.close()
+                return None, None
+            self._ready[done] = (digest, converted)
         self._waiting.discard(path)
-        converted = self._ready.pop(path)
+        result = self._ready.pop(path)
         if not self._waiting:
             self.close()
-        return converted
+        return result
 
     def close(self):
         self._waiting.clear()
         self._ready.clear()
-        self._pool.close()
-        self._pool.join()
         self._stop.detach()
-
-
-def file_digest(path: str) -> bytes:
-    with open(path, "rb") as source:
-        return hashlib.blake2b(source.read(), digest_size=16).digest()
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 class Conversions:
     """Where the reader takes a file's conversion from, first to last: what ``make
     serve``'s builder remembers of earlier builds (``remembered``: path -> (digest,
     conversion)), the worker pool, or, for the builder, a conversion made here.
+    A conversion is remembered with the digest of the bytes it was made from.
     """
 
     def __init__(self, remembered: dict | None, digests: dict, pool: MarkdownPool | None,
@@ -160,18 +194,20 @@ class Conversions:
 
     def take(self, path: str):
         """The converted ``(content, meta, fields)`` of ``path``, or None to read it here."""
-        digest = self._digests.get(path) if self._remembered is not None else None
-        if digest is not None:
+        if self._remembered is not None:
             known_digest, converted = self._remembered.get(path, (None, None))
-            if known_digest == digest:
+            if known_digest is not None and known_digest == self._digests.get(path):
                 return converted
-        converted = self._pool.take(path) if self._pool else None
-        if digest is None:
+        digest, converted = self._pool.take(path) if self._pool else (None, None)
+        if self._remembered is None:
             return converted
         if converted is None:
             if self._converter is None:
-                self._converter = MarkdownConverter(*self._converter_settings)
-            converted = self._converter.convert(path)
+                try:
+                    self._converter = MarkdownConverter(*self._converter_settings)
+                except Exception:
+                    return None
+            digest, converted = self._converter.convert(path)
         if converted is not None:
             self._remembered[path] = (digest, converted)
         return converted

@@ -29,7 +29,7 @@ from .markdown_pool import (
     Conversions,
     MarkdownPool,
     PrefetchingMarkdownReader,
-    file_digest,
+    digest_of,
     prefetching,
 )
 from .split_writing import CONTEXT_KEY, SplitWriter, WritingSplit, write_pages
@@ -93,9 +93,9 @@ def start_conversions(generator, paths_key: str, excludes_key: str):
     if workers < 2 and remembered is None:
         return
     paths = files_to_read(generator, paths_key, excludes_key)
-    digests = {path: file_digest(path) for path in paths} if remembered is not None else {}
-    to_convert = [path for path in paths
-                  if remembered is None or remembered.get(path, (None,))[0] != digests[path]]
+    digests = {path: digest_of(path) for path in paths} if remembered is not None else {}
+    to_convert = [path for path in paths if remembered is None or digests[path] is None
+                  or remembered.get(path, (None,))[0] != digests[path]]
     pool = None
     if workers > 1 and len(to_convert) >= settings["PARALLEL_MIN_FILES"]:
         pool = MarkdownPool(multiprocessing.get_context("fork"), to_convert,

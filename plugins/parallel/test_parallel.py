@@ -70,6 +70,32 @@ def test_bench_corpus_parallel_equals_serial(tmp_path):
     assert_same_site(serial, parallel)
 
 
+def test_a_worker_that_dies_leaves_its_files_to_pelican(tmp_path):
+    content = generate(tmp_path / "content", 80)
+    dying = next((content / "articles").rglob("artikel-00040.md"))
+    dying.write_text(dying.read_text(encoding="utf-8") + "\nSTERF\n", encoding="utf-8")
+    extensions = ('MARKDOWN={"extension_configs": {"markdown.extensions.extra": {}, '
+                  '"markdown.extensions.meta": {}, "markdown.extensions.toc": {}, '
+                  '"parallel.test_data.dying_extension": {}}, "output_format": "html5"}')
+    serial, parallel = serial_and_parallel(content, tmp_path, extensions)
+    assert "STERF" in (parallel / dying.parent.name / "artikel-00040" / "index.html").read_text(
+        encoding="utf-8")
+    assert_same_site(serial, parallel)
+
+
+def test_markdown_settings_a_worker_cannot_load_read_as_in_a_serial_build(tmp_path):
+    content = generate(tmp_path / "content", 60)
+    typo = 'MARKDOWN={"extension_configs": {"markdown.extensions.tocc": {}}}'
+    reported = []
+    for processes in (1, 2):
+        log = log_of(build(content, tmp_path / f"out-{processes}",
+                           f"PARALLEL_PROCESSES={processes}", typo, check=False))
+        reported.append(sorted(set(re.findall(r"Could not process\s+(\S+\.md)", log))))
+    # Every article, and the one page.
+    assert len(reported[0]) == 61
+    assert reported[1] == reported[0]
+
+
 def test_dev_settings_parallel_equals_serial(tmp_path):
     # Relative URLs: each page's links depend on where it is written.
     content = generate(tmp_path / "content", 80)

@@ -27,9 +27,12 @@ from pathlib import Path
 
 from werkzeug.wrappers import Request, Response
 
+# ``since``: when the page began to load; a rebuild after that may have missed it.
 SCRIPT = """(function () {
   if (!("EventSource" in window)) { return; }
-  new EventSource(%s).addEventListener("reload", function () { location.reload(); });
+  var since = Math.floor((window.performance && performance.timeOrigin) || Date.now());
+  new EventSource(%s + "?since=" + since)
+    .addEventListener("reload", function () { location.reload(); });
 }());
 """
 NO_CACHE = {"Cache-Control": "no-cache"}
@@ -49,9 +52,12 @@ def make_livereload(marker: Path, poll_seconds: float = 0.2, keepalive_seconds: 
                             headers=NO_CACHE)
         if request.path == "/events":
             # The baseline is taken now, before the response starts: a page that got
-            # its headers misses no rebuild after that.
-            stream = events(marker, read_marker(marker), poll_seconds, keepalive_seconds,
-                            max_seconds)
+            # its headers misses no rebuild after that. A rebuild between the page's
+            # start and now (or while EventSource reconnected) reloads it at once.
+            seen = read_marker(marker)
+            if changed_since(marker, request.args.get("since", "")):
+                seen = None
+            stream = events(marker, seen, poll_seconds, keepalive_seconds, max_seconds)
             return Response(stream, content_type="text/event-stream", headers=NO_CACHE)
         return Response("Niet gevonden\n", status=404, mimetype="text/plain")
 
@@ -66,13 +72,26 @@ def read_marker(marker: Path) -> str:
         return ""
 
 
-def events(marker: Path, seen: str, poll_seconds: float, keepalive_seconds: float,
+def changed_since(marker: Path, since: str) -> bool:
+    """Whether ``marker`` was written after ``since`` (milliseconds since the epoch)."""
+    if not since.isdigit():
+        return False
+    try:
+        return marker.stat().st_mtime_ns // 1_000_000 > int(since)
+    except OSError:
+        return False
+
+
+def events(marker: Path, seen: str | None, poll_seconds: float, keepalive_seconds: float,
            max_seconds: float):
     """The SSE stream: ``reload`` on each change of ``marker``, comments to keep it open."""
     # A first comment sends the headers at once, so the browser opens the stream now
     # and not at the first keepalive.
     yield ": connected\n\n"
     started = written = time.monotonic()
+    if seen is None:
+        seen = read_marker(marker)
+        yield f"event: reload\ndata: {seen.splitlines()[0] if seen else ''}\n\n"
     # A write to a page that is gone raises inside the server, which closes this
     # generator at its yield: nothing runs on after that.
     while time.monotonic() - started < max_seconds:

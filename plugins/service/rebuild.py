@@ -23,9 +23,11 @@ which file failed and why; the site then stays as the last good build left it.
 import argparse
 import gc
 import logging
+import multiprocessing
 import os
 import shutil
 import time
+from multiprocessing.connection import Pipe
 from pathlib import Path
 
 from pelican import Pelican, signals
@@ -46,8 +48,9 @@ LIVE_RELOAD_SCRIPT = "/_livereload/script.js"
 # article's last build, except these: site_nl's ``freeze`` makes them from the saved file.
 FROZEN = {"override_url", "override_save_as", "summary_text"}
 TEMPLATE_SUFFIXES = (".html", ".xml", ".txt")
-# How often the settings file is looked at, in milliseconds.
-SETTINGS_LOOK_MS = 500
+# How often the settings file is looked at.
+SETTINGS_LOOK_SECONDS = 0.5
+WATCHER_START_SECONDS = 10
 MARKDOWN_SUFFIXES = tuple(f".{extension}" for extension in MarkdownReader.file_extensions)
 
 
@@ -103,6 +106,9 @@ class Builder:
 
     def load_settings(self) -> bool:
         self.articles = None
+        if "PARALLEL_CONVERSIONS" in self.overrides:
+            # Conversions made with other settings (Markdown extensions) are not kept.
+            self.overrides["PARALLEL_CONVERSIONS"] = {}
         try:
             self.settings = read_settings(self.settings_file, override={
                 "OUTPUT_PATH": str(self.output), **self.overrides})
@@ -228,25 +234,39 @@ class Builder:
 
     def watch(self) -> None:
         """Build, then rebuild on every change until interrupted."""
-        import watchfiles
-
-        self.build()
+        built = False
         while True:
             paths = self.watched_paths() or [os.path.dirname(self.settings_file)]
-            settings_stamp = file_stamp(self.settings_file)
-            # The settings file is not watched but looked at: an editor that saves by
-            # renaming would leave a watch on the old file, and changes unseen.
-            for batch in watchfiles.watch(
-                    *paths, step=20, rust_timeout=SETTINGS_LOOK_MS, yield_on_timeout=True,
-                    watch_filter=FileChangeFilter((self.settings or {}).get("IGNORE_FILES", []))):
-                changed = {os.path.abspath(path) for _, path in batch}
-                if file_stamp(self.settings_file) != settings_stamp:
-                    settings_stamp = file_stamp(self.settings_file)
-                    changed.add(self.settings_file)
-                if changed:
-                    self.changed(changed)
-                if (self.watched_paths() or paths) != paths:
-                    break
+            # Watching first: a save during the build is not missed.
+            watcher, changes = start_watcher(
+                paths, (self.settings or {}).get("IGNORE_FILES", []))
+            try:
+                if not built:
+                    built = True
+                    self.build()
+                self._follow(changes, paths)
+            finally:
+                watcher.terminate()
+                watcher.join()
+
+    def _follow(self, changes, paths: list) -> None:
+        # The settings file is not watched but looked at: an editor that saves by
+        # renaming would leave a watch on the old file, and changes unseen.
+        settings_stamp = file_stamp(self.settings_file)
+        while True:
+            changed = set()
+            try:
+                while changes.poll(0 if changed else SETTINGS_LOOK_SECONDS):
+                    changed.update(changes.recv())
+            except EOFError:
+                return  # the watcher is gone: start another
+            if file_stamp(self.settings_file) != settings_stamp:
+                settings_stamp = file_stamp(self.settings_file)
+                changed.add(self.settings_file)
+            if changed:
+                self.changed(changed)
+            if (self.watched_paths() or paths) != paths:
+                return
 
     # --- telling the author and the browser --------------------------------------------
     def mark(self, step: str) -> None:
@@ -256,6 +276,35 @@ class Builder:
     @staticmethod
     def say(message: str) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def start_watcher(paths: list, ignore_patterns) -> tuple:
+    """watchfiles in a child process; batches of changed paths come through the pipe.
+
+    Its native thread then never runs in the builder, which forks to build. Returns
+    once the watcher watches.
+    """
+    receiving, sending = Pipe(duplex=False)
+    watcher = multiprocessing.get_context("fork").Process(
+        target=send_changes, args=(paths, list(ignore_patterns), sending), daemon=True,
+        name="adviesblog-watcher")
+    watcher.start()
+    sending.close()
+    if receiving.poll(WATCHER_START_SECONDS):
+        receiving.recv()
+    return watcher, receiving
+
+
+def send_changes(paths: list, ignore_patterns: list, connection) -> None:
+    import watchfiles
+
+    watching = False
+    # Its first (empty) batch tells that the watches are in place.
+    for batch in watchfiles.watch(*paths, step=20, rust_timeout=50, yield_on_timeout=True,
+                                  watch_filter=FileChangeFilter(ignore_patterns)):
+        if batch or not watching:
+            watching = True
+            connection.send(sorted({os.path.abspath(path) for _, path in batch}))
 
 
 def file_stamp(path: str):

@@ -6,8 +6,14 @@ up, and compares its output with a full build of the same content into an empty
 folder. The saved article's own page is checked right after the quick first step.
 """
 
+import os
+import queue
 import re
 import shutil
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -196,3 +202,106 @@ def test_a_broken_settings_file_waits_for_the_fix(tmp_path, capsys):
     builder.changed({str(settings)})
     assert "Built the site in" in capsys.readouterr().out
     assert "Koffie &amp; Co" in (tmp_path / "output" / "index.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("save_as", ["../../ontsnapt.html", "{root}/ontsnapt.html"])
+def test_a_preview_never_writes_outside_the_output(tmp_path, save_as):
+    # A site may allow the Save_as field (CONTENT_CHECKS_EXTRA_FIELDS); the full build
+    # refuses a page outside the output, and so does the preview.
+    settings = write_file(tmp_path / "instellingen.py",
+                          f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n"
+                          "from pelicanconf import *\n"
+                          "CONTENT_CHECKS_EXTRA_FIELDS = ['save_as']\n")
+    content = copy_content(tmp_path / "content")
+    builder = Builder(str(settings), tmp_path / "site" / "output", content=content)
+    assert builder.build()
+    saved = edit(content, SERIES_PART,
+                 set_field("Save_as", save_as.format(root=tmp_path)))
+    with pytest.raises(RuntimeError, match="break out of output directory"):
+        builder.preview(saved)
+    builder.changed({saved})
+    assert not (tmp_path / "ontsnapt.html").exists()
+    assert not list(tmp_path.rglob("ontsnapt.html"))
+
+
+def test_new_markdown_settings_convert_every_file_again(tmp_path):
+    settings = write_file(tmp_path / "instellingen.py",
+                          f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n"
+                          "from pelicanconf import *\n")
+    content = copy_content(tmp_path / "content")
+    builder = Builder(str(settings), tmp_path / "output", content=content)
+    assert builder.build()
+    write_file(settings, settings.read_text(encoding="utf-8") + (
+        "MARKDOWN = {**MARKDOWN, 'extension_configs': {**MARKDOWN['extension_configs'],\n"
+        "    'markdown.extensions.toc': {'permalink': True}}}\n"))
+    builder.changed({str(settings)})
+    scratch = build_site(str(settings), tmp_path / "scratch", PATH=str(content),
+                         DEV_LIVE_RELOAD_SCRIPT=LIVE_RELOAD_SCRIPT)
+    assert 'class="headerlink"' in (tmp_path / "scratch" / "2023" / "je-collega-als-klant"
+                                    / "index.html").read_text(encoding="utf-8")
+    assert not scratch.messages(), scratch.messages()
+    assert_same_site(tmp_path / "scratch", tmp_path / "output")
+
+
+class RunningBuilder:
+    """``python -m service.rebuild`` as make serve starts it, its terminal read line by line."""
+
+    def __init__(self, settings: Path, content: Path, output: Path, marker: Path):
+        environment = dict(os.environ, PYTHONPATH=str(ROOT / "plugins"), COLUMNS="200")
+        environment.pop("ADVIESBLOG_SERIAL", None)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "service.rebuild", "--settings", str(settings),
+             "--output", str(output), "--marker", str(marker), "--content", str(content)],
+            cwd=ROOT, env=environment, text=True, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT)
+        self.lines = queue.SimpleQueue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.process.stdout:
+            self.lines.put(line.rstrip("\n"))
+
+    def wait_for(self, text: str, seconds: float = 60) -> str:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if text in line:
+                return line
+        raise AssertionError(f"the builder never said {text!r}")
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def test_the_running_builder_follows_saves_and_a_renamed_settings_file(tmp_path):
+    content = copy_content(tmp_path / "content")
+    settings = write_file(tmp_path / "instellingen.py",
+                          f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n"
+                          "from pelicanconf import *\n")
+    output, marker = tmp_path / "output", tmp_path / "marker"
+    builder = RunningBuilder(settings, content, output, marker)
+    try:
+        builder.wait_for("Built the site in")
+        assert marker.read_text().startswith("site ")
+        edit(content, SERIES_PART, lambda text: text + "\nEen alinea over de lift.\n")
+        builder.wait_for("Updated 2023/je-collega-als-klant/index.html in")
+        builder.wait_for("Built the site in")
+        page = output / "2023" / "je-collega-als-klant" / "index.html"
+        assert "over de lift" in page.read_text(encoding="utf-8")
+        # Saved by renaming, as many editors and `git checkout` do; then saved again.
+        replacement = write_file(tmp_path / "nieuw.py", settings.read_text(encoding="utf-8")
+                                 + "SITENAME = 'Eerste naam'\n")
+        os.replace(replacement, settings)
+        builder.wait_for("The settings changed")
+        builder.wait_for("Built the site in")
+        write_file(settings, settings.read_text(encoding="utf-8").replace(
+            "Eerste naam", "Tweede naam"))
+        builder.wait_for("The settings changed")
+        builder.wait_for("Built the site in")
+        assert "Tweede naam" in (output / "index.html").read_text(encoding="utf-8")
+    finally:
+        builder.stop()
