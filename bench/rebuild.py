@@ -77,12 +77,14 @@ def year_of(source: Path) -> str:
 def save(kind: str, content: Path, token: str) -> tuple[Path, str]:
     """Make one edit of ``kind``; the source and the page that must show ``token``."""
     if kind == "new":
-        source = content / "articles" / "2013" / f"{token}.md"
+        # In the corpus's first year, which every corpus has.
+        year = min(folder.name for folder in (content / "articles").iterdir())
+        source = content / "articles" / year / f"{token}.md"
         source.write_text(
-            f"Title: Nieuw artikel {token}\nDate: 2013-06-01 09:00\nSlug: {token}\n"
+            f"Title: Nieuw artikel {token}\nDate: {year}-01-01 08:00\nSlug: {token}\n"
             f"Author: eva-de-boer\nCategory: Samenwerken\nTags: overleg\n\n"
             f"Een nieuw artikel over samenwerken, met {token}.\n", encoding="utf-8")
-        return source, f"2013/{token}/index.html"
+        return source, f"{year}/{token}/index.html"
     articles = sorted(content.glob("articles/*/artikel-*.md"))
     # One article for the body edits, another for the title edits, mid-corpus.
     source = articles[len(articles) // 2 if kind == "body" else len(articles) * 3 // 5]

@@ -165,3 +165,16 @@ def assert_same_site(expected_output: Path, output: Path) -> None:
     assert sorted(built) == sorted(expected)
     differing = [name for name in expected if built[name] != expected[name]]
     assert differing == [], differing
+
+
+def child_processes(pid: int) -> list[int]:
+    """The live or unreaped child processes of ``pid`` (Linux /proc)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as children:
+            return [int(child) for child in children.read().split()]
+    except OSError:
+        return []
+
+
+def process_exists(pid: int) -> bool:
+    return Path(f"/proc/{pid}").exists()

@@ -1,8 +1,14 @@
 """What a forked child of the build may rely on."""
 
+import ctypes
 import gc
 import logging
+import os
+import signal
 import threading
+
+# From <sys/prctl.h>.
+PR_SET_PDEATHSIG = 1
 
 
 def forking_is_safe() -> bool:
@@ -33,13 +39,28 @@ class ChildLog(logging.Handler):
         self.warned = True
 
 
-def settle_child() -> ChildLog:
+def die_with_parent(parent: int) -> None:
+    """Have the kernel end this forked process when its parent ends (Linux).
+
+    A build stopped with SIGTERM runs no cleanup; its children must not live on.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the pipes still end the children
+        pass
+    if os.getppid() != parent:  # the parent ended before the call above
+        os._exit(1)
+
+
+def settle_child(parent: int) -> ChildLog:
     """First thing in a forked child.
 
     The collector leaves the parent's objects alone: walking them would copy every
     page of the parent's memory into the child. And nothing goes through Pelican's
     Rich console, whose lock the spinner may have held when the build forked.
     """
+    die_with_parent(parent)
     gc.freeze()
     root = logging.getLogger()
     for handler in list(root.handlers):

@@ -23,6 +23,7 @@ the files that changed.
 import hashlib
 import io
 import logging
+import os
 import re
 import weakref
 from concurrent.futures import ProcessPoolExecutor
@@ -92,8 +93,8 @@ class MarkdownConverter:
 _worker = {}
 
 
-def start_worker(markdown_settings: dict, formatted_fields) -> None:
-    _worker["log"] = settle_child()
+def start_worker(parent: int, markdown_settings: dict, formatted_fields) -> None:
+    _worker["log"] = settle_child(parent)
     try:
         _worker["converter"] = MarkdownConverter(markdown_settings, formatted_fields)
     except Exception:
@@ -147,7 +148,8 @@ class MarkdownPool:
         self._waiting = set(paths)
         self._ready = {}
         self._pool = ProcessPoolExecutor(processes, mp_context=context, initializer=start_worker,
-                                         initargs=(markdown_settings, formatted_fields))
+                                         initargs=(os.getpid(), markdown_settings,
+                                                   formatted_fields))
         # A build that stops halfway must not leave workers behind.
         self._stop = weakref.finalize(self, self._pool.shutdown, wait=False,
                                       cancel_futures=True)

@@ -64,12 +64,13 @@ class WritingSplit:
         receiving, sending = Pipe(duplex=False)
         for stream in (sys.stdout, sys.stderr):
             stream.flush()
+        parent = os.getpid()
         self.child = os.fork()
         self.in_child = self.child == 0
         if self.in_child:
             receiving.close()
             self._connection = sending
-            self.log = settle_child()
+            self.log = settle_child(parent)
             return
         sending.close()
         self._frames = queue.SimpleQueue()

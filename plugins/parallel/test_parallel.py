@@ -10,12 +10,20 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from bench.corpus import generate
-from tests.support import PUBLISH_SITEURL, ROOT, assert_same_site, write_file
+from tests.support import (
+    PUBLISH_SITEURL,
+    ROOT,
+    assert_same_site,
+    child_processes,
+    process_exists,
+    write_file,
+)
 
 FORKED = ("parallel: converting", "parallel: rendering")
 
@@ -137,6 +145,28 @@ def test_a_template_error_stops_the_parallel_build_as_the_serial_one(tmp_path, f
                          f"PARALLEL_PROCESSES={processes}", theme=theme, check=False)
         assert finished.returncode != 0
         assert "ZeroDivisionError" in log_of(finished)
+
+
+def test_a_build_stopped_with_sigterm_leaves_no_worker(tmp_path):
+    content = generate(tmp_path / "content", 400)
+    environment = dict(os.environ, COLUMNS="400")
+    environment.pop("ADVIESBLOG_SERIAL", None)
+    build = subprocess.Popen(
+        [sys.executable, "-m", "pelican", "-s", str(ROOT / "publishconf.py"), "-q",
+         "-o", str(tmp_path / "out"), "-e", f'PATH="{content}"'],
+        cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    workers = []
+    while not workers and build.poll() is None and time.monotonic() < deadline:
+        workers = child_processes(build.pid)
+        time.sleep(0.005)
+    build.terminate()
+    build.wait(timeout=30)
+    assert workers, "the build forked no worker"
+    deadline = time.monotonic() + 10
+    while any(process_exists(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [pid for pid in workers if process_exists(pid)]
 
 
 def test_serial_switch_turns_forking_off(tmp_path):

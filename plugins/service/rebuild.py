@@ -21,17 +21,16 @@ which file failed and why; the site then stays as the last good build left it.
 """
 
 import argparse
-import gc
 import logging
 import multiprocessing
 import os
-import shutil
+import signal
 import time
 from multiprocessing.connection import Pipe
 from pathlib import Path
 
 from pelican import Pelican, signals
-from pelican.contents import Article
+from pelican.contents import Article, Content
 from pelican.log import init as init_logging
 from pelican.readers import MarkdownReader
 from pelican.settings import read_settings
@@ -39,6 +38,8 @@ from pelican.utils import FileChangeFilter, get_relative_path, path_to_url, sani
 
 from adviesblog_common.contents import generator_contents
 from adviesblog_common.files import build_beside, write_atomically
+from parallel.forking import die_with_parent
+from search.search import remove_stale_work
 from site_nl.site_nl import freeze
 
 logger = logging.getLogger(__name__)
@@ -131,15 +132,18 @@ class Builder:
         errors = ErrorCount()
         logging.getLogger().addHandler(errors)
         self._articles_of_build = None
+        failure = None
         try:
             build_beside(self.output, self._build_into)
         except Exception as error:  # Pelican's own autoreload keeps going, as this does
-            self.say(f"The build failed: {describe(error)}. The site is as the last "
-                     "good build left it; fix it and save again.")
-            self._clear_failed_build()
-            return False
+            failure = describe(error)
         finally:
             logging.getLogger().removeHandler(errors)
+        forget_memoized_content()
+        if failure is not None:
+            self.say(f"The build failed: {failure}. The site is as the last good build "
+                     "left it; fix it and save again.")
+            return False
         self.articles = self._articles_of_build
         self.builds += 1
         self.mark("site")
@@ -152,17 +156,16 @@ class Builder:
             self.say(f"Built the site in {seconds:.1f} s.")
         return not errors.count
 
-    def _clear_failed_build(self) -> None:
-        # The failed build's objects still hold its Pagefind run; letting them go runs
-        # its finalizer, which stops and reaps Pagefind and removes its working folder.
-        self._articles_of_build = None
-        gc.collect()
-        shutil.rmtree(self.output.with_name(f"{self.output.name}.next"), ignore_errors=True)
-
     def _build_into(self, fresh: Path):
         self.settings["OUTPUT_PATH"] = str(fresh)
         try:
             Pelican(self.settings).run()
+        except BaseException:
+            # A build that failed after Pagefind started leaves it running in its
+            # working folder here; the search plugin stops and reaps it by the pid
+            # there, before the folder goes.
+            remove_stale_work(str(fresh))
+            raise
         finally:
             self.settings["OUTPUT_PATH"] = str(self.output)
 
@@ -286,8 +289,8 @@ def start_watcher(paths: list, ignore_patterns) -> tuple:
     """
     receiving, sending = Pipe(duplex=False)
     watcher = multiprocessing.get_context("fork").Process(
-        target=send_changes, args=(paths, list(ignore_patterns), sending), daemon=True,
-        name="adviesblog-watcher")
+        target=send_changes, args=(os.getpid(), paths, list(ignore_patterns), sending, receiving),
+        daemon=True, name="adviesblog-watcher")
     watcher.start()
     sending.close()
     if receiving.poll(WATCHER_START_SECONDS):
@@ -295,9 +298,13 @@ def start_watcher(paths: list, ignore_patterns) -> tuple:
     return watcher, receiving
 
 
-def send_changes(paths: list, ignore_patterns: list, connection) -> None:
+def send_changes(builder: int, paths: list, ignore_patterns: list, connection,
+                 builders_end) -> None:
     import watchfiles
 
+    # Only the builder reads: with this end closed here, a send fails once it is gone.
+    builders_end.close()
+    die_with_parent(builder)
     watching = False
     # Its first (empty) batch tells that the watches are in place.
     for batch in watchfiles.watch(*paths, step=20, rust_timeout=50, yield_on_timeout=True,
@@ -341,6 +348,23 @@ def describe(error: BaseException) -> str:
     return f"{place}{type(error).__name__}: {str(error).rstrip('.')}"
 
 
+def forget_memoized_content() -> None:
+    """Empty Pelican's caches of each content object's HTML.
+
+    ``Content.get_content`` and ``get_summary`` are memoized in caches that live as
+    long as the process, keyed by the content object: in a process that builds again
+    and again, every build's articles would stay in memory.
+    """
+    for method in ("get_content", "get_summary"):
+        cache = getattr(vars(Content).get(method), "cache", None)
+        if isinstance(cache, dict):
+            cache.clear()
+
+
+def stop_on_terminate(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--settings", required=True)
@@ -349,6 +373,8 @@ def main(argv=None) -> None:
     parser.add_argument("--content", help="content folder instead of the settings' PATH")
     arguments = parser.parse_args(argv)
     init_logging(level=logging.WARNING)
+    # Stopped by make serve (SIGTERM) as by Ctrl-C: the watcher is stopped on the way out.
+    signal.signal(signal.SIGTERM, stop_on_terminate)
     try:
         Builder(arguments.settings, arguments.output, arguments.marker,
                 content=arguments.content).watch()

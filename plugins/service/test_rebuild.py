@@ -19,7 +19,15 @@ from pathlib import Path
 import pytest
 
 from service.rebuild import LIVE_RELOAD_SCRIPT, Builder
-from tests.support import ROOT, assert_same_site, build_site, copy_content, write_file
+from tests.support import (
+    ROOT,
+    assert_same_site,
+    build_site,
+    child_processes,
+    copy_content,
+    process_exists,
+    write_file,
+)
 
 ARTICLES = "articles/2023"
 SERIES_PART = f"{ARTICLES}/je-collega-als-klant.md"
@@ -180,6 +188,8 @@ def test_a_template_error_says_which_template_and_keeps_the_site(session, tmp_pa
     assert f"templates/base.html, line {line}: " in printed, printed
     assert (folder / "output" / "index.html").read_bytes() == before
     assert not (folder / "output.next").exists()
+    # The failed build's Pagefind is stopped and reaped, not left as a zombie.
+    assert child_processes(os.getpid()) == []
 
 
 def test_a_broken_settings_file_waits_for_the_fix(tmp_path, capsys):
@@ -303,5 +313,12 @@ def test_the_running_builder_follows_saves_and_a_renamed_settings_file(tmp_path)
         builder.wait_for("The settings changed")
         builder.wait_for("Built the site in")
         assert "Tweede naam" in (output / "index.html").read_text(encoding="utf-8")
+        # make serve stops the builder with SIGTERM: its watcher goes with it.
+        watchers = child_processes(builder.process.pid)
+        assert watchers
     finally:
         builder.stop()
+    deadline = time.monotonic() + 10
+    while any(process_exists(pid) for pid in watchers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [pid for pid in watchers if process_exists(pid)]
