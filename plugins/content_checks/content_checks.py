@@ -26,6 +26,7 @@ from collections import defaultdict
 from pelican import signals
 from pelican.readers import _DISCARD as DISCARDED  # an empty value; pelican's minor is pinned
 from pelican.readers import MarkdownReader
+from pelican.urlwrappers import URLWrapper
 from pelican.utils import slugify
 
 from adviesblog_common.identity import check_article_id
@@ -131,6 +132,7 @@ class CheckedMarkdownReader(MarkdownReader):
     def __init__(self, settings):
         super().__init__(settings)
         self._problems = []
+        self._slugs = {}
         # A site may take slugs from file names; then the title does not make one.
         self._slug_from_path = any("(?P<slug>" in (settings.get(key) or "")
                                    for key in ("FILENAME_METADATA", "PATH_METADATA"))
@@ -184,11 +186,29 @@ class CheckedMarkdownReader(MarkdownReader):
                                   f"({problem}); remove it")
             return value
         try:
-            return super().process_metadata(name, value)
+            value = super().process_metadata(name, value)
         except (ValueError, OverflowError) as error:
             expected = f"; expected {DATE_EXAMPLE}" if name in ("date", "modified") else ""
             self._problems.append(f"field {name.capitalize()!r}: {error}{expected}")
             return value
+        for term in value if isinstance(value, list) else [value]:
+            if isinstance(term, URLWrapper):
+                self._give_slug(term)
+        return value
+
+    def _give_slug(self, term) -> None:
+        """The slug Pelican would make for ``term``, made once per name in a build.
+
+        A tag on a thousand articles is a thousand Tag objects, each slugifying
+        the same name. Only a slug that came out non-empty is kept: Pelican warns
+        about an empty one itself, per object.
+        """
+        key = (type(term), term.name)
+        slug = self._slugs.get(key)
+        if slug is None:
+            self._slugs[key] = term.slug
+        elif slug and term._slug is None:
+            term._slug = slug  # what the property would compute; the name still decides
 
     def _check_fields(self, source_path, content, metadata):
         for name in sorted(set(metadata) - self.known_fields):

@@ -25,6 +25,7 @@ from jinja2 import pass_context, pass_eval_context
 from markupsafe import Markup
 from pelican import signals
 from pelican.contents import Article
+from pelican.generators import ArticlesGenerator, PagesGenerator
 
 from adviesblog_common.contents import generator_contents
 from adviesblog_common.settings import apply_defaults
@@ -192,24 +193,44 @@ def add_reading_time(content):
 
 
 def freeze_urls(generator):
-    """Each article's or page's URL, file and summary text, computed once its metadata is final.
+    """Each article's or page's URL and file, computed once its metadata is final.
 
     Pelican formats ``content.url`` and ``content.save_as`` from the settings on
     every access (a relpath, a strftime and a format); a page of cards, archives
     and the sitemap read the URL about ten times per article. ``override_url``
     and ``override_save_as`` are Pelican's own hooks for a fixed URL and file (the
     ``URL`` and ``Save_as`` metadata fields use them), so the values are the same.
-    ``summary_text`` is the summary without its markup, as the description, Open
-    Graph, JSON-LD and every card show it.
     """
     for content in generator_contents(generator):
-        freeze(content)
+        freeze_url(content)
+
+
+def write_out_summaries(generators):
+    """``summary_text`` of every article and page: the summary without its markup.
+
+    The description, Open Graph, JSON-LD and every card show it. It waits until
+    every generator has read its files, pages and static files too: Pelican
+    memoizes a text with its ``{filename}`` and ``{static}`` links resolved, and a
+    link to a page or an image made before those are known would stay unresolved.
+    """
+    for generator in generators:
+        if isinstance(generator, (ArticlesGenerator, PagesGenerator)):
+            for content in generator_contents(generator):
+                summarize(content)
+
+
+def freeze_url(content) -> None:
+    content.override_url = content.url
+    content.override_save_as = content.save_as
+
+
+def summarize(content) -> None:
+    content.summary_text = Markup(content.summary or "").striptags()
 
 
 def freeze(content) -> None:
-    content.override_url = content.url
-    content.override_save_as = content.save_as
-    content.summary_text = Markup(content.summary or "").striptags()
+    freeze_url(content)
+    summarize(content)
 
 
 def register():
@@ -218,3 +239,4 @@ def register():
     signals.content_object_init.connect(add_reading_time)
     signals.article_generator_finalized.connect(freeze_urls)
     signals.page_generator_finalized.connect(freeze_urls)
+    signals.all_generators_finalized.connect(write_out_summaries)

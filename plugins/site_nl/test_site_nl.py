@@ -4,6 +4,7 @@ import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from bs4 import BeautifulSoup
 from pelican.settings import read_settings
 
 from content_checks.content_checks import CheckedMarkdownReader
@@ -15,7 +16,7 @@ from site_nl.site_nl import (
     reading_minutes,
     word_count,
 )
-from tests.support import ROOT, build_site, write_file
+from tests.support import PUBLISH_SITEURL, ROOT, build_site, publish_site, write_file
 
 
 def test_dates_are_dutch_without_an_os_locale():
@@ -91,3 +92,29 @@ def test_fresh_draft_builds_without_warnings_and_stays_unpublished(tmp_path):
     assert site.messages() == []
     assert (tmp_path / "output" / "drafts" / draft.stem / "index.html").is_file()
     assert draft.stem not in (tmp_path / "output" / "index.html").read_text(encoding="utf-8")
+
+
+def test_links_to_pages_and_images_resolve_in_articles_and_their_summaries(tmp_path):
+    # The summary is written out before the page is written, but only after every
+    # generator has read its files: a page and an image are known later than articles.
+    content = tmp_path / "content"
+    write_file(content / "pages" / "werkwijze.md", "Title: Werkwijze\n\nZo werken wij.\n")
+    write_file(content / "images" / "schets.svg",
+               '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"></svg>\n')
+    write_file(content / "articles" / "verwijzen.md", (
+        "Title: Verwijzen naar een pagina\nDate: 2024-03-05\nCategory: Werkwijze\n\n"
+        "Lees eerst [onze werkwijze]({filename}/pages/werkwijze.md) en kijk naar de schets.\n\n"
+        "![Een schets]({static}/images/schets.svg)\n"))
+    site = publish_site(tmp_path / "output", PATH=str(content))
+
+    assert not [m for m in site.messages() if "Unable to find" in m]
+    article = site.soup("2024/verwijzen-naar-een-pagina/")
+    body = article.find("main")
+    page_link = body.find("a", string="onze werkwijze")
+    assert page_link["href"] == f"{PUBLISH_SITEURL}/werkwijze/"
+    assert body.find("img", alt="Een schets")["src"] == f"{PUBLISH_SITEURL}/images/schets.svg"
+    feed = BeautifulSoup((tmp_path / "output" / "feeds" / "alle.atom.xml").read_text(encoding="utf-8"),
+                         "xml")
+    entry_html = " ".join(part.text for part in feed.find("entry").find_all(["summary", "content"]))
+    assert f'href="{PUBLISH_SITEURL}/werkwijze/"' in entry_html
+    assert "{filename}" not in entry_html and "{static}" not in entry_html
