@@ -155,6 +155,7 @@ DISPLAY_CATEGORIES_ON_MENU = False
 PLUGIN_PATHS = [str(PROJECT_ROOT / "plugins")]
 PLUGINS = [
     "site_nl", "authors", "content_checks", "parallel", "comments", "feeds", "blog_series",
+    "related",
     "follow",
     "pelican.plugins.sitemap",
     # Last: its generator waits for the index, which Pagefind builds meanwhile.

@@ -215,10 +215,14 @@ def i18n_update(c):
 @task(help={"articles": "number of generated articles", "repeats": "builds per variant",
             "against": "'ours' (our settings, default theme, no plugins) or 'defaults'",
             "rebuild": "time make serve's rebuild after a save instead (body, title, new article)",
-            "memory": "peak memory of a serial and a parallel build instead"})
-def bench(c, articles=1000, repeats=3, against="ours", rebuild=False, memory=False):
+            "memory": "peak memory of a serial and a parallel build instead",
+            "related": "time choosing the related articles instead"})
+def bench(c, articles=1000, repeats=3, against="ours", rebuild=False, memory=False,
+          related=False):
     """Time a full build against plain Pelican on a generated corpus."""
-    if rebuild:
+    if related:
+        c.run(f"{sys.executable} -m bench.related --articles {articles}", pty=False)
+    elif rebuild:
         c.run(f"{sys.executable} -m bench.rebuild --articles {articles} --runs {repeats}",
               pty=False)
     elif memory:
