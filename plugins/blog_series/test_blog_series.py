@@ -6,7 +6,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from tests.support import PUBLISH_SITEURL, build_site, publish_site, write_file
+from tests.support import PUBLISH_SITEURL, build_site, publish_site, without_related, write_file
 
 TEST_DATA = Path(__file__).parent / "test_data"
 FIXTURE = TEST_DATA / "series_with_planned_parts"
@@ -75,7 +75,7 @@ def test_publishing_the_next_part_turns_the_teaser_into_a_link(site, tmp_path):
     before_edition = (site.output / "nieuwsbrief" / "deel-twee" / "index.txt").read_text()
     assert "Volgende keer: Het derde deel\n" in before_edition
     unrelated = "2024/los-artikel/index.html"
-    assert (after.output / unrelated).read_bytes() == (site.output / unrelated).read_bytes()
+    assert without_related(after.output / unrelated) == without_related(site.output / unrelated)
 
 
 def test_series_page_and_index(site):
