@@ -6,7 +6,7 @@ INVOKE := $(VENV)/bin/invoke
 READY := $(VENV)/.requirements-installed
 
 .DEFAULT_GOAL := help
-.PHONY: help serve test build publish new check-links bench clean
+.PHONY: help serve test build publish deploy new check-links bench clean
 
 help: ## Show the available commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -30,6 +30,9 @@ build: $(READY) ## Build the site with development settings into output/
 
 publish: $(READY) ## Build for production (absolute URLs, no drafts); stops on any content error
 	$(INVOKE) publish
+
+deploy: $(READY) ## Publish, then upload output/ with rsync over SSH to DEPLOY_TARGET [DRY_RUN=1]
+	$(INVOKE) deploy $(if $(filter-out 0,$(DRY_RUN)),--dry-run)
 
 new: $(READY) ## Create a draft: make new TITLE="Titel van het artikel" [AUTHOR=slug]
 	$(INVOKE) new "$(TITLE)" --author "$(AUTHOR)"

@@ -10,7 +10,8 @@ sys.path.append(os.path.dirname(os.path.abspath(__file__)))
 
 from pelicanconf import *  # noqa: E402,F403
 
-SITEURL = os.environ.get("ADVIESBLOG_SITEURL", "https://www.ruimte-en-richting.example")
+# The Pages workflows set ADVIESBLOG_SITEURL to the Pages address (README, "Deploy").
+SITEURL = os.environ.get("ADVIESBLOG_SITEURL", "https://www.ruimte-en-richting.example").rstrip("/")
 RELATIVE_URLS = False
 FEED_DOMAIN = SITEURL
 DELETE_OUTPUT_DIRECTORY = True

@@ -69,6 +69,18 @@ def publish(c):
     publish_in_place("-s", CONFIG["settings_publish"], "--fatal", "errors")
 
 
+@task(help={"dry_run": "publish, then only show what would change on the target"})
+def deploy(c, dry_run=False):
+    """Publish, then rsync output/ over SSH to DEPLOY_TARGET: changes only, removals deleted."""
+    from deploy import DeployError, deploy_plan, publish_and_upload
+
+    try:
+        plan = deploy_plan(CONFIG["settings_publish"])
+        publish_and_upload(lambda: publish(c), CONFIG["output"], plan, dry_run=dry_run)
+    except DeployError as error:
+        raise Exit(f"Not deployed: {error}", code=1) from error
+
+
 @task(positional=["title"], help={"title": "the article's title", "author": "author slug, e.g. marloes-verhagen",
             "category": "the category"})
 def new(c, title, author="", category="Algemeen"):
