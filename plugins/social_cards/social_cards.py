@@ -23,6 +23,7 @@ import multiprocessing
 import os
 import shutil
 from dataclasses import dataclass
+from importlib.metadata import version
 from importlib.resources import files
 from urllib.parse import urlsplit
 
@@ -115,8 +116,7 @@ def set_defaults(pelican):
     ratio = contrast_ratio(colors[1], colors[0])
     if ratio < MINIMUM_CONTRAST:
         logger.error("social_cards: SOCIAL_CARDS_COLORS puts text %s on background %s, a "
-                     "contrast of %.2f:1; WCAG AA needs %.1f:1, choose a lighter text or a "
-                     "darker background", colors[1], colors[0], ratio, MINIMUM_CONTRAST)
+                     "contrast of %.2f:1; WCAG AA needs %.1f:1, choose two colours further apart", colors[1], colors[0], ratio, MINIMUM_CONTRAST)
 
 
 # --- Colours -------------------------------------------------------------------------
@@ -163,8 +163,9 @@ def _font_file(name: str) -> str:
     return str(files(_FONT_PACKAGE) / "files" / name)
 
 
+@functools.cache
 def _font_version() -> str:
-    from importlib.metadata import version
+    # Asked once a process: looking up a distribution reads the site-packages folder.
     return version(_FONT_PACKAGE.replace("_", "-"))
 
 
