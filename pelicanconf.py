@@ -156,6 +156,8 @@ PLUGIN_PATHS = [str(PROJECT_ROOT / "plugins")]
 PLUGINS = [
     "site_nl", "authors", "content_checks", "parallel", "comments", "feeds", "blog_series",
     "related",
+    # After blog_series: series pages get a card too.
+    "social_cards",
     "follow",
     "pelican.plugins.sitemap",
     # Last: its generator waits for the index, which Pagefind builds meanwhile.

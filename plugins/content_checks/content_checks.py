@@ -333,7 +333,8 @@ def site_folders(settings) -> set[str]:
     paths = [value for key, value in settings.items()
              if key.endswith("_SAVE_AS") and isinstance(value, str)]
     paths += list((settings.get("FEEDS_PATHS") or {}).values())
-    paths += [settings.get("FOLLOW_EDITIONS_PATH") or "", settings.get("THEME_STATIC_DIR") or ""]
+    paths += [settings.get("FOLLOW_EDITIONS_PATH") or "", settings.get("THEME_STATIC_DIR") or "",
+              settings.get("SOCIAL_CARDS_PATH") or ""]
     paths += [pattern for _number, pattern, _save_as in settings.get("PAGINATION_PATTERNS", ())]
     folders = set()
     for path in paths:
