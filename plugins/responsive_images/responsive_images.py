@@ -221,9 +221,10 @@ def image_tags(html: str) -> list[tuple[int, str, list]]:
     parser = _ImageTags()
     parser.feed(html)
     parser.close()
+    # The parser counts lines by "\n" only; str.splitlines would also split at U+2028.
     line_starts = [0]
-    for line in html.splitlines(keepends=True):
-        line_starts.append(line_starts[-1] + len(line))
+    for line in html.split("\n"):
+        line_starts.append(line_starts[-1] + len(line) + 1)
     found = []
     for line, column, text, attributes in parser.images:
         offset = line_starts[line - 1] + column

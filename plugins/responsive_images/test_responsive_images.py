@@ -213,7 +213,7 @@ def test_missing_photo_is_our_error_when_content_checks_is_not_enabled(caplog):
 def test_image_tags_are_found_where_they_are_and_not_in_code():
     html = ('<p>a</p>\n<p><img alt="x" src="{static}/a.jpg"></p>\n<pre><code>'
             '<img src="{static}/b.jpg"></code></pre>\n<picture><img src="c.jpg"></picture>'
-            '<p>\n<img src="{static}/d.jpg" /></p>')
+            '<p>\u2028\n<img src="{static}/d.jpg" /></p>')
     found = image_tags(html)
     assert [text for _offset, text, _attributes in found] == [
         '<img alt="x" src="{static}/a.jpg">', '<img src="{static}/d.jpg" />']
