@@ -58,6 +58,8 @@ DEFAULT_CATEGORY = "Algemeen"
 # Articles live in year folders; a year is not a category.
 USE_FOLDER_AS_CATEGORY = False
 CACHE_CONTENT = False
+# Photos resized and encoded once, kept between builds (plugins/responsive_images).
+RESPONSIVE_IMAGES_CACHE_PATH = str(PROJECT_ROOT / "cache" / "images")
 # Markdown's "smarty" extension would double the Markdown time of a build (see
 # bench/); authors type Dutch quotes („…” and ‘…’) themselves.
 MARKDOWN = {
@@ -158,6 +160,8 @@ PLUGINS = [
     "related",
     # After blog_series: series pages get a card too.
     "social_cards",
+    # Before "search": the articles' images are rewritten before Pagefind reads them.
+    "responsive_images",
     "follow",
     "pelican.plugins.sitemap",
     # Last: its generator waits for the index, which Pagefind builds meanwhile.

@@ -5,7 +5,7 @@ Written under ``output/<FOLLOW_EDITIONS_PATH>/<slug>/`` as ``index.html`` and
 in the README) and an ``index.html`` that lists the editions for the editor.
 
 The HTML is one 600px table column whose CSS is inlined by css-inline; it has
-absolute URLs, ``alt`` on every image, no script or forms, and stays under the
+absolute URLs, ``alt`` on every image, each image once and at most 600px wide, no script or forms, and stays under the
 size at which Gmail clips a message: an article too long for that is cut after
 the last whole top-level block that fits, and ends with a link to read on at the
 site. Its unsubscribe link is the service's generic page (see ``unsubscribe_url``);
@@ -40,6 +40,10 @@ from .plaintext import html_to_text
 logger = logging.getLogger(__name__)
 
 GMAIL_CLIP_BYTES = 100 * 1024
+# The editions' one column (templates/email/base.html); no image is wider.
+EMAIL_COLUMN_PX = 600
+# What a browser reads to choose or load an image, and mail clients do not.
+_BROWSER_IMAGE_ATTRIBUTES = ("srcset", "sizes", "loading", "decoding", "fetchpriority")
 # Format 1 gained keys (frequency; summary_html and summary_text per article) that a
 # reader of the first version can ignore, so it is still format 1.
 EDITIONS_FORMAT = 1
@@ -80,6 +84,59 @@ def with_alt_text(markup: str) -> str:
     return inner_html(root) if bare else markup
 
 
+def _width_candidates(srcset: str) -> list[tuple[int, str]]:
+    """``(width, url)`` of each ``url 800w`` candidate of a ``srcset``, narrowest first."""
+    candidates = []
+    for candidate in srcset.split(","):
+        url, _, descriptor = candidate.strip().partition(" ")
+        descriptor = descriptor.strip()
+        if url and descriptor.endswith("w") and descriptor[:-1].isdigit():
+            candidates.append((int(descriptor[:-1]), url))
+    return sorted(candidates)
+
+
+def _number(value) -> int | None:
+    return int(value) if value and value.strip().isdigit() else None
+
+
+def email_images(markup: str, column: int = EMAIL_COLUMN_PX) -> str:
+    """Each image as one plain ``<img>`` no wider than the mail's column.
+
+    Mail clients know neither ``<picture>`` nor ``srcset``, and many show an image at
+    its own size: a ``<picture>`` becomes its ``<img>`` (its WebP sources go, JPEG
+    and PNG are what every client shows), whose ``src`` becomes the widest
+    candidate of its ``srcset`` that fits the column, with ``width`` and ``height``
+    to match. Read with a parser: an image in a code example is text.
+    """
+    if "<img" not in markup.lower():
+        return markup
+    root = parse_fragment(markup)
+    for picture in list(root.iter("picture")):
+        image = next(picture.iter("img"), None)
+        if image is None:
+            picture.drop_tree()
+            continue
+        image.tail = picture.tail
+        picture.getparent().replace(picture, image)
+    for image in root.iter("img"):
+        width, height = _number(image.get("width")), _number(image.get("height"))
+        candidates = _width_candidates(image.get("srcset") or "")
+        fitting = [c for c in candidates if c[0] <= column] or candidates[:1]
+        if fitting:
+            shown, url = fitting[-1]
+            image.set("src", url)
+        else:
+            shown = width
+        for attribute in _BROWSER_IMAGE_ATTRIBUTES:
+            image.attrib.pop(attribute, None)
+        if shown and width:
+            shown = min(shown, column)
+            if height:
+                image.set("height", str(max(1, round(height * shown / width))))
+            image.set("width", str(shown))
+    return inner_html(root)
+
+
 def top_level_blocks(markup: str) -> list[str]:
     """The top-level elements of ``markup`` as HTML, each with the text after it."""
     root = parse_fragment(markup)
@@ -96,8 +153,8 @@ def fits_in_gmail(markup: str) -> bool:
 def article_summary(article, base: str) -> tuple[Markup, str]:
     """The article's summary as email HTML (absolute URLs, every image with an alt) and text."""
     # The build made the summary (Markdown output): safe to show.
-    summary = Markup(with_alt_text(absolute_urls(article.get_summary(f"{base}/"),
-                                                 f"{base}/{article.url}")))
+    summary = Markup(email_images(with_alt_text(absolute_urls(
+        article.get_summary(f"{base}/"), f"{base}/{article.url}"))))
     return summary, html_to_text(summary).strip()
 
 
@@ -196,8 +253,8 @@ class EditionsGenerator(Generator):
         record = self.article_record(article)
         article_url = record["url"]
         # The build made this HTML (Markdown output with absolute URLs): safe to show.
-        content = Markup(with_alt_text(absolute_urls(article.get_content(f"{self.base}/"),
-                                                     article_url)))
+        content = Markup(email_images(with_alt_text(absolute_urls(
+            article.get_content(f"{self.base}/"), article_url))))
         source = os.path.relpath(article.source_path)
         context = self.edition_context(article.slug, article=article, article_url=article_url,
                                        title=record["title"])

@@ -15,6 +15,7 @@ from lxml import etree
 from pelican.settings import read_settings
 
 from follow.digest import DigestRenderer, render_digest
+from follow.editions import email_images
 from tests.support import PUBLISH_SITEURL, ROOT, publish_site, sample_articles, write_file
 
 FORBIDDEN_CSS = re.compile(r"(?:^|[;\s{])(?:display\s*:\s*(?:flex|grid|inline-flex)|float\s*:|"
@@ -437,3 +438,22 @@ def test_sender_digest_of_an_unknown_edition_names_it(digest_site):
     digest_id = manifest(digest_site)["editions"][0]["id"]
     with pytest.raises(ValueError, match="no article edition"):
         renderer.render([digest_id])
+
+
+def test_email_images_are_one_img_each_no_wider_than_the_column():
+    html = ('<p><picture><source type="image/webp" srcset="https://x.example/a-480w.webp 480w">'
+            '<img src="https://x.example/a.jpg" srcset="https://x.example/a-480w.jpg 480w, '
+            'https://x.example/a-600w.jpg 600w, https://x.example/a-1200w.jpg 1200w" '
+            'sizes="50vw" width="1600" height="1000" alt="A" loading="lazy"></picture> na</p>'
+            '<p><img src="https://x.example/b.png" width="1000" height="500" alt="B"></p>'
+            '<p><img src="https://x.example/c.png" width="300" height="100" alt="C"></p>'
+            '<pre><code>&lt;picture&gt;&lt;img srcset="x 1w"&gt;</code></pre>')
+    soup = BeautifulSoup(email_images(html), "html.parser")
+    assert not soup.find_all(["picture", "source"])
+    assert [(img["src"], img["width"], img["height"]) for img in soup.find_all("img")] == [
+        ("https://x.example/a-600w.jpg", "600", "375"),
+        ("https://x.example/b.png", "600", "300"),
+        ("https://x.example/c.png", "300", "100")]
+    assert not soup.find("img", srcset=True) and not soup.find("img", loading=True)
+    assert soup.p.get_text() == " na"
+    assert soup.code.get_text() == '<picture><img srcset="x 1w">'
