@@ -37,6 +37,34 @@ def write_atomically(path: str | os.PathLike, data: bytes | str | Iterable[str])
         raise
 
 
+def place_cached(cached: str | os.PathLike, target: str | os.PathLike) -> None:
+    """Make ``target`` the file ``cached`` from a build cache: a hard link, else a copy.
+
+    Atomic like ``write_atomically``. A target that already is that file is left
+    alone; a copy (across file systems) gets mode 0644.
+    """
+    cached, target = os.fspath(cached), os.fspath(target)
+    try:
+        if os.path.samefile(cached, target):
+            return
+    except FileNotFoundError:
+        pass
+    folder, name = os.path.split(target)
+    os.makedirs(folder or ".", exist_ok=True)
+    temporary = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
+    try:
+        try:
+            os.link(cached, temporary)
+        except OSError:  # another file system, or one without hard links
+            shutil.copyfile(cached, temporary)
+            os.chmod(temporary, 0o644)
+        os.replace(temporary, target)
+    except BaseException:
+        if os.path.lexists(temporary):
+            os.unlink(temporary)
+        raise
+
+
 def build_beside(live: str | os.PathLike, build: Callable[[Path], None]) -> None:
     """Run ``build`` into a fresh folder beside ``live``, then swap it into ``live``'s place.
 

@@ -28,7 +28,6 @@ import logging
 import os
 import posixpath
 import re
-import shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from html import escape
@@ -41,6 +40,7 @@ from pelican.contents import Content
 from pelican.generators import ArticlesGenerator, Generator, PagesGenerator
 
 from adviesblog_common.contents import generator_contents
+from adviesblog_common.files import place_cached
 from adviesblog_common.settings import apply_defaults, plugin_enabled
 
 from .variants import (
@@ -389,20 +389,8 @@ class ResponsiveImagesGenerator(Generator):
             return
         for picture in registry_.pictures.values():
             for variant in picture.variants:
-                place(variant.cache_file, os.path.join(self.output_path,
+                place_cached(variant.cache_file, os.path.join(self.output_path,
                                                        picture.variant_path(variant)))
-
-
-def place(cached: str, target: str) -> None:
-    """``target`` becomes the cached file: a hard link when it can, else a copy; atomic."""
-    os.makedirs(os.path.dirname(target), exist_ok=True)
-    temporary = f"{target}.{os.getpid()}.tmp"
-    try:
-        os.link(cached, temporary)
-    except OSError:  # another file system, or links not allowed
-        shutil.copyfile(cached, temporary)
-        os.chmod(temporary, 0o644)
-    os.replace(temporary, target)
 
 
 def get_generators(pelican):

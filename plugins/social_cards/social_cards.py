@@ -21,7 +21,6 @@ import json
 import logging
 import multiprocessing
 import os
-import shutil
 from dataclasses import dataclass
 from importlib.metadata import version
 from importlib.resources import files
@@ -32,7 +31,7 @@ from pelican import signals
 from pelican.generators import ArticlesGenerator, Generator
 from PIL import Image, ImageDraw, ImageFont
 
-from adviesblog_common.files import write_atomically
+from adviesblog_common.files import place_cached, write_atomically
 from adviesblog_common.settings import apply_defaults, plugin_enabled
 
 logger = logging.getLogger(__name__)
@@ -408,28 +407,6 @@ def ensure_cached(cards, settings) -> int:
     return len(missing)
 
 
-def place(cache_file: str, target: str) -> None:
-    """Put the cached card at ``target``: a hard link, or a copy across file systems."""
-    try:
-        if os.path.samefile(cache_file, target):
-            return
-    except FileNotFoundError:
-        pass
-    folder = os.path.dirname(target)
-    os.makedirs(folder, exist_ok=True)
-    temporary = os.path.join(folder, f".{os.path.basename(target)}.{os.getpid()}.tmp")
-    try:
-        try:
-            os.link(cache_file, temporary)
-        except OSError:  # another file system, or one without hard links
-            shutil.copyfile(cache_file, temporary)
-        os.replace(temporary, target)
-    except BaseException:
-        if os.path.lexists(temporary):
-            os.unlink(temporary)
-        raise
-
-
 class SocialCardsGenerator(Generator):
     """Draws the cards the cache lacks and puts every card in the output."""
 
@@ -440,7 +417,7 @@ class SocialCardsGenerator(Generator):
         drawn = ensure_cached(cards, self.settings)
         output = self.settings["OUTPUT_PATH"]
         for card in cards:
-            place(card.cache_file, os.path.join(output, card.path))
+            place_cached(card.cache_file, os.path.join(output, card.path))
         logger.debug("social_cards: %d cards, %d drawn, %d from %s", len(cards), drawn,
                      len(cards) - drawn, cache_folder(self.settings))
 

@@ -12,6 +12,7 @@ from PIL import Image, ImageDraw
 
 import parallel  # noqa: F401 (ensure_cached forks only when the parallel plugin is loaded)
 import social_cards.social_cards as cards
+from adviesblog_common.files import place_cached
 from tests.support import PUBLISH_SITEURL, ROOT, publish_site, write_file
 
 NON_ASCII_TITLE = "Één vraag over „klantgericht” werken met collega’s uit België"
@@ -283,8 +284,8 @@ def test_a_card_is_put_in_the_output_by_a_hard_link_or_a_copy(tmp_path):
     cache_file = tmp_path / "cache" / "kaart.png"
     write_file(cache_file, "png")
     target = tmp_path / "output" / "kaarten" / "2024" / "kaart.png"
-    cards.place(str(cache_file), str(target))
+    place_cached(str(cache_file), str(target))
     assert target.read_text() == "png"
     assert os.path.samefile(cache_file, target)
-    cards.place(str(cache_file), str(target))  # again: nothing to do
+    place_cached(str(cache_file), str(target))  # again: nothing to do
     assert sorted(p.name for p in target.parent.iterdir()) == ["kaart.png"]
